@@ -1,0 +1,268 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from bilans.models import Beneficiary
+from bilans.selectors import beneficiary_get, beneficiary_list
+from bilans.services import beneficiary_create
+from config.errors import InvalidInput
+from organisations.accounts.models import Role, User
+from organisations.permissions import HasRole
+
+
+class BeneficiarySerializer(serializers.ModelSerializer):
+    consultant_id = serializers.PrimaryKeyRelatedField(source="consultant", read_only=True)
+    has_account = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Beneficiary
+        fields = ["id", "first_name", "last_name", "email", "phone", "consultant_id", "has_account", "created_at"]
+        read_only_fields = ["id", "consultant_id", "has_account", "created_at"]
+
+    def get_has_account(self, obj) -> bool:
+        return obj.user_id is not None
+
+
+class BeneficiaryCreateSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    email = serializers.EmailField()
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    consultant_id = serializers.IntegerField(required=False, allow_null=True)
+
+
+class BeneficiaryListCreateView(generics.ListCreateAPIView):
+    """Beneficiaries the caller may see: all for an administrator, assigned ones for a consultant."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN, Role.CONSULTANT)]
+    serializer_class = BeneficiarySerializer
+
+    def get_queryset(self):
+        return beneficiary_list(user=self.request.user, search=self.request.query_params.get("q", ""))
+
+    @extend_schema(request=BeneficiaryCreateSerializer, responses={201: BeneficiarySerializer})
+    def post(self, request, *args, **kwargs):
+        payload = BeneficiaryCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        consultant = None
+        if data.get("consultant_id"):
+            consultant = User.objects.filter(pk=data["consultant_id"], role=Role.CONSULTANT).first()
+            if consultant is None:
+                raise InvalidInput("Consultant inconnu.", code="invalid_consultant")
+        beneficiary = beneficiary_create(
+            actor=request.user,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            email=data["email"],
+            phone=data.get("phone", ""),
+            consultant=consultant,
+        )
+        return Response(BeneficiarySerializer(beneficiary).data, status=status.HTTP_201_CREATED)
+
+
+class BeneficiaryDetailView(generics.RetrieveAPIView):
+    permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN, Role.CONSULTANT, Role.BENEFICIARY)]
+    serializer_class = BeneficiarySerializer
+
+    def get_object(self):
+        return beneficiary_get(user=self.request.user, beneficiary_id=self.kwargs["pk"])
+
+
+# --- bilans ---------------------------------------------------------------------------------------
+from bilans import selectors as bilan_selectors  # noqa: E402
+from bilans import services as bilan_services  # noqa: E402
+from bilans.models import Bilan, Session  # noqa: E402
+
+
+class BilanSerializer(serializers.ModelSerializer):
+    beneficiary_id = serializers.UUIDField(read_only=True)
+    beneficiary_name = serializers.CharField(source="beneficiary.full_name", read_only=True)
+    consultant_id = serializers.IntegerField(read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Bilan
+        fields = ["id", "beneficiary_id", "beneficiary_name", "consultant_id", "status", "status_label", "forfait_code",
+                  "planned_start", "planned_end", "created_at"]
+        read_only_fields = fields
+
+
+class ObjectiveSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    achieved = serializers.BooleanField(allow_null=True)
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    is_mandatory_interview = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Session
+        fields = ["id", "kind", "interview_type", "modality", "starts_at", "duration_minutes", "attendance",
+                  "beneficiary_confirmed_at", "is_mandatory_interview"]
+        read_only_fields = ["id", "attendance", "beneficiary_confirmed_at", "is_mandatory_interview"]
+
+
+class BilanDetailSerializer(BilanSerializer):
+    hours = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+    objectives = serializers.SerializerMethodField()
+    funding = serializers.SerializerMethodField()
+
+    class Meta(BilanSerializer.Meta):
+        fields = BilanSerializer.Meta.fields + ["abandon_reason", "close_reason", "started_at", "ended_at", "follow_up_due_on",
+                                                "information_delivered_at", "synthesis_delivered_at", "hours", "progress", "objectives", "funding"]
+        read_only_fields = fields
+
+    def get_hours(self, obj) -> dict:
+        return bilan_selectors.bilan_hours(obj).as_dict()
+
+    def get_progress(self, obj) -> dict:
+        progress = bilan_selectors.bilan_progress(obj)
+        return {"percent": progress["percent"], "next_status": progress["next_status"], "next_steps": progress["next_steps"]}
+
+    def get_objectives(self, obj) -> list:
+        return [{"id": o.pk, "text": o.text, "achieved": o.achieved} for o in obj.objectives.all()]
+
+    def get_funding(self, obj) -> list:
+        return [{"kind": f.kind, "amount_cents": f.amount_cents, "funder_name": f.funder_name} for f in obj.funding_sources.all()]
+
+
+class BilanCreateSerializer(serializers.Serializer):
+    beneficiary_id = serializers.UUIDField()
+    consultant_id = serializers.IntegerField(required=False, allow_null=True)
+    planned_start = serializers.DateField(required=False, allow_null=True)
+    planned_end = serializers.DateField(required=False, allow_null=True)
+
+
+class BilanListCreateView(generics.ListCreateAPIView):
+    """Bilans the caller may see (administrator: all; consultant: theirs), newest first.
+    Filter with ``?status=``."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN, Role.CONSULTANT)]
+    serializer_class = BilanSerializer
+
+    def get_queryset(self):
+        return bilan_selectors.bilan_list(user=self.request.user, status=self.request.query_params.get("status", ""))
+
+    @extend_schema(request=BilanCreateSerializer, responses={201: BilanDetailSerializer})
+    def post(self, request, *args, **kwargs):
+        payload = BilanCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        beneficiary = beneficiary_get(user=request.user, beneficiary_id=data["beneficiary_id"])
+        consultant = None
+        if data.get("consultant_id"):
+            consultant = User.objects.filter(pk=data["consultant_id"], role=Role.CONSULTANT).first()
+            if consultant is None:
+                raise InvalidInput("Consultant inconnu.", code="invalid_consultant")
+        bilan = bilan_services.bilan_create(actor=request.user, beneficiary=beneficiary, consultant=consultant,
+                                            planned_start=data.get("planned_start"), planned_end=data.get("planned_end"))
+        return Response(BilanDetailSerializer(bilan).data, status=status.HTTP_201_CREATED)
+
+
+class BilanDetailView(generics.RetrieveAPIView):
+    permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN, Role.CONSULTANT, Role.BENEFICIARY)]
+    serializer_class = BilanDetailSerializer
+
+    def get_object(self):
+        return bilan_selectors.bilan_get(user=self.request.user, bilan_id=self.kwargs["pk"])
+
+
+class TransitionSerializer(serializers.Serializer):
+    to_status = serializers.ChoiceField(choices=Bilan.Status.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BilanTransitionView(generics.GenericAPIView):
+    """Move the bilan to another phase; refused transitions answer 409 with ``blockers``."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN, Role.CONSULTANT)]
+    serializer_class = TransitionSerializer
+
+    @extend_schema(request=TransitionSerializer, responses={200: BilanDetailSerializer})
+    def post(self, request, pk):
+        bilan = bilan_selectors.bilan_get(user=request.user, bilan_id=pk)
+        payload = TransitionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        bilan = bilan_services.bilan_transition(actor=request.user, bilan=bilan, **payload.validated_data)
+        return Response(BilanDetailSerializer(bilan).data)
+
+
+class BilanSessionsView(generics.ListCreateAPIView):
+    """Sessions of a bilan; creating one goes through the 24-hour cap (409 hours_cap_exceeded)."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN, Role.CONSULTANT, Role.BENEFICIARY)]
+    serializer_class = SessionSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        bilan = bilan_selectors.bilan_get(user=self.request.user, bilan_id=self.kwargs["pk"])
+        return bilan.sessions.all()
+
+    def create(self, request, *args, **kwargs):
+        bilan = bilan_selectors.bilan_get(user=request.user, bilan_id=kwargs["pk"])
+        payload = SessionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        session = bilan_services.session_plan(actor=request.user, bilan=bilan, **payload.validated_data)
+        return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+# --- appointments -------------------------------------------------------------------------------
+from bilans.scheduling import services as scheduling_services  # noqa: E402
+from bilans.scheduling.models import Appointment  # noqa: E402
+from bilans.scheduling.selectors import appointment_list  # noqa: E402
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Appointment
+        fields = ["id", "consultant_id", "beneficiary_id", "bilan_id", "starts_at", "ends_at", "modality", "location", "visio_url", "status", "interview_type"]
+        read_only_fields = fields
+
+    interview_type = serializers.CharField(source="session.interview_type", default="", read_only=True)
+
+
+class AppointmentCreateSerializer(serializers.Serializer):
+    beneficiary_id = serializers.UUIDField()
+    starts_at = serializers.DateTimeField()
+    duration_minutes = serializers.IntegerField(required=False, min_value=15, max_value=480)
+    modality = serializers.ChoiceField(choices=Appointment.Modality.choices, default=Appointment.Modality.VIDEO)
+    location = serializers.CharField(required=False, allow_blank=True, default="")
+    interview_type = serializers.ChoiceField(choices=[("", "Séance libre"), *Session.InterviewType.choices], required=False, allow_blank=True, default="")
+
+
+class AppointmentListCreateView(generics.ListCreateAPIView):
+    """Upcoming appointments the caller may see; booking answers 409 slot_taken on overlap."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN, Role.CONSULTANT, Role.BENEFICIARY)]
+    serializer_class = AppointmentSerializer
+
+    def get_queryset(self):
+        return appointment_list(user=self.request.user, upcoming_only=True)
+
+    @extend_schema(request=AppointmentCreateSerializer, responses={201: AppointmentSerializer})
+    def post(self, request, *args, **kwargs):
+        payload = AppointmentCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        beneficiary = beneficiary_get(user=request.user, beneficiary_id=data.pop("beneficiary_id"))
+        appointment = scheduling_services.appointment_book(actor=request.user, beneficiary=beneficiary, **data)
+        return Response(AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
+
+
+class AppointmentCancelView(generics.GenericAPIView):
+    permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN, Role.CONSULTANT, Role.BENEFICIARY)]
+    serializer_class = AppointmentSerializer
+
+    @extend_schema(request=None, responses={200: AppointmentSerializer})
+    def post(self, request, pk):
+        appointment = appointment_list(user=request.user).filter(pk=pk).first()
+        if appointment is None:
+            from config.errors import NotFound
+
+            raise NotFound("Rendez-vous introuvable.")
+        appointment = scheduling_services.appointment_cancel(actor=request.user, appointment=appointment)
+        return Response(AppointmentSerializer(appointment).data)

@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+from bilans.models import Beneficiary
+from config.errors import NotFound
+from organisations.permissions import beneficiaries_visible_to, ensure_can_view_beneficiary
+
+
+def beneficiary_list(*, user, search: str = "") -> QuerySet[Beneficiary]:
+    qs = beneficiaries_visible_to(user).select_related("consultant")
+    if search:
+        qs = qs.filter(Q(last_name__icontains=search) | Q(first_name__icontains=search) | Q(email__icontains=search))
+    return qs.order_by("last_name", "first_name")
+
+
+def beneficiary_get(*, user, beneficiary_id) -> Beneficiary:
+    """One file, after the permission check: unknown → 404, not yours → 403."""
+    try:
+        beneficiary = Beneficiary.objects.select_related("consultant", "user").get(pk=beneficiary_id)
+    except (Beneficiary.DoesNotExist, ValueError, ValidationError):
+        raise NotFound("Bénéficiaire introuvable.") from None
+    ensure_can_view_beneficiary(user, beneficiary)
+    return beneficiary
+
+
+# --- bilans ------------------------------------------------------------------------------------
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import datetime  # noqa: E402
+
+from django.db.models import Count  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from bilans import clock  # noqa: E402
+from bilans.models import MAX_BILAN_MINUTES, Bilan, FundingSource, Session  # noqa: E402
+from organisations.permissions import bilans_visible_to, ensure_can_view_bilan  # noqa: E402
+
+
+def bilan_list(*, user, status: str = "", search: str = "") -> QuerySet[Bilan]:
+    qs = bilans_visible_to(user).select_related("beneficiary", "consultant")
+    if status:
+        qs = qs.filter(status=status)
+    if search:
+        qs = qs.filter(Q(beneficiary__last_name__icontains=search) | Q(beneficiary__first_name__icontains=search))
+    return qs.order_by("-created_at")
+
+
+def bilan_get(*, user, bilan_id) -> Bilan:
+    try:
+        bilan = Bilan.objects.select_related("beneficiary", "beneficiary__user", "consultant").get(pk=bilan_id)
+    except (Bilan.DoesNotExist, ValueError, ValidationError):
+        raise NotFound("Bilan introuvable.") from None
+    ensure_can_view_bilan(user, bilan)
+    return bilan
+
+
+@dataclass
+class HoursSummary:
+    accompaniment_minutes: int
+    guided_work_minutes: int
+    follow_up_minutes: int
+    planned_accompaniment_minutes: int
+    planned_guided_work_minutes: int
+    attended_accompaniment_minutes: int
+    billable_cpf_minutes: int
+    confirmed_minutes: int
+    warnings: list[str] = field(default_factory=list)
+    questionnaire_minutes: int = 0  # part of guided_work_minutes spent answering questionnaires
+
+    @property
+    def total_minutes(self) -> int:
+        return self.accompaniment_minutes + self.guided_work_minutes
+
+    @property
+    def remaining_minutes(self) -> int:
+        return MAX_BILAN_MINUTES - self.total_minutes
+
+    def as_dict(self) -> dict:
+        return {
+            "total_minutes": self.total_minutes,
+            "remaining_minutes": self.remaining_minutes,
+            "accompaniment_minutes": self.accompaniment_minutes,
+            "guided_work_minutes": self.guided_work_minutes,
+            "planned_accompaniment_minutes": self.planned_accompaniment_minutes,
+            "planned_guided_work_minutes": self.planned_guided_work_minutes,
+            "attended_accompaniment_minutes": self.attended_accompaniment_minutes,
+            "billable_cpf_minutes": self.billable_cpf_minutes,
+            "confirmed_minutes": self.confirmed_minutes,
+            "questionnaire_minutes": self.questionnaire_minutes,
+            "warnings": self.warnings,
+        }
+
+
+def bilan_hours(bilan: Bilan) -> HoursSummary:
+    """Hours of a bilan: planned/used per kind, remaining under the 24 h cap (CT-02), hours
+    billable to the CPF (accompaniment only, CPF-02), confirmed by émargement (CPF-07), and the
+    schedule warnings (8 to 12 weeks). Time spent answering questionnaires counts as guided
+    personal work, as in the cap (``bilans.services._used_minutes``)."""
+    from bilans.assessments.selectors import guided_work_minutes
+
+    sessions = list(
+        Session.objects.filter(bilan=bilan).exclude(attendance=Session.Attendance.CANCELLED).values(
+            "kind", "interview_type", "attendance", "duration_minutes", "starts_at", "beneficiary_confirmed_at"
+        )
+    )
+    acc = guided = follow = attended_acc = confirmed = 0
+    for s in sessions:
+        if s["interview_type"] == Session.InterviewType.FOLLOW_UP:
+            follow += s["duration_minutes"]
+            continue
+        if s["kind"] == Session.Kind.ACCOMPANIMENT:
+            acc += s["duration_minutes"]
+            if s["attendance"] == Session.Attendance.ATTENDED:
+                attended_acc += s["duration_minutes"]
+        else:
+            guided += s["duration_minutes"]
+        if s["beneficiary_confirmed_at"]:
+            confirmed += s["duration_minutes"]
+    questionnaires = guided_work_minutes(bilan)
+    guided += questionnaires
+    cpf = FundingSource.objects.filter(bilan=bilan, kind=FundingSource.Kind.CPF).exists()
+    summary = HoursSummary(
+        accompaniment_minutes=acc,
+        guided_work_minutes=guided,
+        follow_up_minutes=follow,
+        planned_accompaniment_minutes=bilan.planned_accompaniment_minutes,
+        planned_guided_work_minutes=bilan.planned_guided_work_minutes,
+        attended_accompaniment_minutes=attended_acc,
+        billable_cpf_minutes=attended_acc if cpf else 0,
+        confirmed_minutes=confirmed,
+        questionnaire_minutes=questionnaires,
+    )
+    summary.warnings = schedule_warnings(bilan, [s["starts_at"] for s in sessions if s["interview_type"] != Session.InterviewType.FOLLOW_UP])
+    return summary
+
+
+def schedule_warnings(bilan: Bilan, starts: list[datetime]) -> list[str]:
+    """A schedule shorter than 8 weeks or longer than 12 gets a warning (not a refusal)."""
+    first = bilan.planned_start or (timezone.localdate(min(starts)) if starts else None)
+    last = bilan.planned_end or (timezone.localdate(max(starts)) if starts else None)
+    if starts:
+        first = min(first, timezone.localdate(min(starts)))
+        last = max(last, timezone.localdate(max(starts)))
+    if first is None or last is None or first == last and not bilan.planned_end:
+        return []
+    weeks = (last - first).days / 7
+    if weeks < 8:
+        return [f"Le calendrier s'étale sur {weeks:.0f} semaine{'s' if weeks >= 2 else ''} : un bilan se déroule habituellement sur 8 à 12 semaines, pour laisser le temps de la réflexion entre les séances."]
+    if weeks > 12:
+        return [f"Le calendrier s'étale sur {weeks:.0f} semaines : au-delà de 12 semaines, le risque d'abandon augmente. Resserrez les séances si possible."]
+    return []
+
+
+def bilan_timeline(bilan: Bilan, *, limit: int = 200):
+    """Every action and interaction of a bilan, from the audit log (newest first)."""
+    from organisations.accounts.models import AuditEvent
+
+    return (
+        AuditEvent.objects.filter(Q(object_type="bilans.bilan", object_id=str(bilan.pk)) | Q(details__bilan_id=str(bilan.pk)))
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+
+
+TIMELINE_LABELS = {
+    "bilan.created": "Bilan ouvert",
+    "bilan.status_changed": "Changement d'étape",
+    "bilan.forfait_assigned": "Forfait attribué",
+    "bilan.consultant_changed": "Bilan confié à un autre consultant",
+    "bilan.funding_set": "Financement mis à jour",
+    "bilan.plan_updated": "Calendrier et répartition des heures mis à jour",
+    "bilan.information_delivered": "Document d'information remis",
+    "bilan.synthesis_delivered": "Synthèse remise",
+    "bilan.follow_up_scheduled": "Entretien de suivi à 6 mois programmé",
+    "consent.recorded": "Consentement enregistré",
+    "consent.withdrawn": "Consentement retiré",
+    "sharing_consent.recorded": "Accord de partage enregistré",
+    "sharing_consent.withdrawn": "Accord de partage retiré",
+    "objective.added": "Objectif défini",
+    "objective.assessed": "Objectif évalué",
+    "session.planned": "Séance prévue",
+    "session.rescheduled": "Séance déplacée",
+    "session.attendance_recorded": "Présence enregistrée",
+    "session.attendance_confirmed": "Émargement du bénéficiaire",
+    "convention.created": "Convention préparée",
+    "convention.sent": "Convention envoyée",
+    "convention.signed": "Signature de la convention",
+    "convention.refused": "Convention refusée",
+    "convention.expired": "Convention expirée sans signature",
+    "contract.withdrawn": "Rétractation du contrat",
+    "task.created": "Tâche donnée",
+    "task.completed": "Tâche terminée",
+    "bilan_file.added": "Document ajouté",
+    "bilan_file.shared": "Document mis à disposition",
+    "bilan_file.retention_agreed": "Accord de conservation enregistré",
+    "bilan_file.destroyed": "Document détruit (fin du bilan)",
+    "survey.sent": "Questionnaire de satisfaction envoyé",
+    "survey.answered": "Questionnaire de satisfaction rempli",
+    "appointment.booked": "Rendez-vous réservé",
+    "appointment.moved": "Rendez-vous déplacé",
+    "appointment.cancelled": "Rendez-vous annulé",
+    "appointment.reminder_sent": "Rappel de rendez-vous envoyé",
+    "message.sent": "Message échangé",
+    "bilan.follow_up_reminded": "Rappel de l'entretien de suivi",
+    "bilan_file.downloaded": "Document consulté",
+}
+
+
+def bilan_status_counts(*, user) -> dict[str, int]:
+    return dict(bilans_visible_to(user).values_list("status").annotate(n=Count("id")))
+
+
+def bilan_progress(bilan: Bilan) -> dict:
+    """Phases for the progress bar and the next steps, in plain French."""
+    from bilans.services import PHASES, bilan_transition_blockers
+
+    S = Bilan.Status
+    steps = [(S.PROSPECT, "Premier contact"), (S.PRELIMINARY, "Phase préliminaire"), (S.INVESTIGATION, "Investigation"),
+             (S.CONCLUSIONS, "Conclusions"), (S.FINISHED, "Bilan terminé"), (S.FOLLOW_UP_DONE, "Suivi à 6 mois")]
+    index = PHASES.index(bilan.status) if bilan.status in PHASES else 0
+    if bilan.status == S.CLOSED:
+        index = len(steps)
+    items = [{"label": label, "done": i < index, "current": i == index} for i, (_, label) in enumerate(steps)]
+    percent = round(100 * min(index, len(steps)) / len(steps))
+    nxt = {S.PROSPECT: S.PRELIMINARY, S.PRELIMINARY: S.INVESTIGATION, S.INVESTIGATION: S.CONCLUSIONS, S.CONCLUSIONS: S.FINISHED, S.FINISHED: S.FOLLOW_UP_DONE}.get(bilan.status)
+    next_steps = bilan_transition_blockers(bilan, nxt) if nxt else []
+    return {"steps": items, "percent": percent, "next_status": nxt, "next_steps": next_steps}
+
+
+def minutes(value) -> str:
+    return clock.format_minutes(value)
+
+
+def bilan_status_for_employer(bilan: Bilan) -> dict:
+    """What an employer or funder contact may know without the beneficiary's agreement (CT-07):
+    the status and dates, nothing of the content."""
+    return {
+        "status": bilan.status,
+        "status_label": bilan.get_status_display(),
+        "started_at": bilan.started_at,
+        "ended_at": bilan.ended_at,
+    }
+
+
+def convention_awaiting_signature(*, bilan_id, kind: str):
+    """The bilan's current convention (``tripartite``) or contract (``contract``) sent and
+    waiting for signatures, or None. At most one is in progress (``convention_create``)."""
+    from bilans.models import Convention
+
+    return Convention.objects.filter(bilan_id=bilan_id, kind=kind, status=Convention.Status.SENT).order_by("-created_at").first()
