@@ -18,7 +18,10 @@ from organisations.permissions import HasRole, ensure_can_manage_assessments
 class ResultSerializer(serializers.ModelSerializer):
     class Meta:
         model = Result
-        fields = ["id", "bilan", "instrument_code", "instrument_version", "kind", "scores", "guided_work_seconds", "created_at"]
+        fields = [
+            "id", "bilan", "instrument_code", "instrument_version", "kind", "scores", "guided_work_seconds", "created_at",
+            "destroyed_at", "destruction_reason",
+        ]
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -28,7 +31,10 @@ class AssessmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Assessment
-        fields = ["id", "bilan", "instrument_code", "instrument_version", "status", "time_spent_seconds", "created_at", "submitted_at", "result_id"]
+        fields = [
+            "id", "bilan", "instrument_code", "instrument_version", "status", "time_spent_seconds", "created_at", "submitted_at", "result_id",
+            "destroyed_at",
+        ]
 
     def get_result_id(self, obj) -> str | None:
         result = getattr(obj, "result", None) if obj.status == Assessment.Status.SUBMITTED else None
@@ -90,12 +96,15 @@ class MatchingView(APIView):
             limit = 20
         profile, summary = selectors.matching_profile(bilan=bilan, constraints={})
         referential = load_referential()
-        matches = rank(profile, referential, limit=limit)
+        destruction = selectors.content_destruction(bilan)
+        destroyed = destruction is not None and not (profile.skills or profile.riasec or profile.current_occupations)
+        matches = [] if destroyed else rank(profile, referential, limit=limit)  # CT-09: nothing left to rank on
         return Response(
             {
                 "profile": summary,
                 "rome_version": referential.version,
                 "source": f"Source : France Travail, ROME 4.0 (v{referential.version})",
                 "results": [m.as_dict() for m in matches],
+                "destroyed_at": destruction.destroyed_at if destruction else None,
             }
         )

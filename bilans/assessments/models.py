@@ -46,6 +46,9 @@ class Assessment(models.Model):
     answers = models.JSONField(default=dict, blank=True)
     time_spent_seconds = models.PositiveIntegerField(default=0)
     page_served_at = models.DateTimeField(null=True, blank=True)
+    # CT-09: set when the answers were destroyed at the end of the bilan (the row stays: that the
+    # questionnaire was given and taken, when, and the time spent are kept as evidence)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -69,7 +72,10 @@ class Assessment(models.Model):
 
 class Result(models.Model):
     """The scored result of a submitted assessment, with the instrument version used. The
-    database refuses any UPDATE or DELETE (trigger in migration 0002)."""
+    database refuses any DELETE and any UPDATE but one: the destruction of its content at the
+    end of the bilan (CT-09), which empties ``answers`` and ``scores`` and sets ``destroyed_at``
+    once, every other column unchanged (trigger of migration 0005). ``guided_work_seconds``
+    stays: it counts in the bilan's hours."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     assessment = models.OneToOneField(Assessment, on_delete=models.PROTECT, related_name="result")
@@ -81,9 +87,21 @@ class Result(models.Model):
     scores = models.JSONField()
     guided_work_seconds = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+    destruction_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(destroyed_at__isnull=True) | (models.Q(answers={}) & models.Q(scores={})),
+                name="result_destroyed_is_empty",
+            ),
+        ]
+
+    @property
+    def is_destroyed(self) -> bool:
+        return self.destroyed_at is not None
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -125,6 +143,8 @@ class FeedbackCampaign(models.Model):
     threshold = models.PositiveSmallIntegerField(default=3)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # CT-09: competences, invitations and answers destroyed at the end of the bilan
+    destroyed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -133,17 +153,38 @@ class FeedbackCampaign(models.Model):
 
 class FeedbackInvitation(models.Model):
     """One invited person. Only the hash of the link's token is stored; the response is not
-    linked to the invitation (anonymity)."""
+    linked to the invitation (anonymity). An invitation made by the beneficiary waits for the
+    bilan's consultant (``pending``): no link exists and no email leaves before approval; one
+    made by the consultant is approved at once. A rejected invitation never gets a link."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "En attente de validation par le consultant"
+        APPROVED = "approved", "Validée"
+        REJECTED = "rejected", "Refusée"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     campaign = models.ForeignKey(FeedbackCampaign, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
-    token_hash = models.CharField(max_length=64, unique=True)
-    sent_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField("motif du refus", max_length=500, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["campaign", "email"], name="feedbackinvitation_unique_email")]
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "email"], name="feedbackinvitation_unique_email"),
+            models.CheckConstraint(condition=models.Q(status__in=["pending", "approved", "rejected"]), name="feedbackinvitation_status_valid"),
+            # a link (token) and an email only once approved; an approved invitation has both
+            models.CheckConstraint(
+                condition=(models.Q(status="approved") & models.Q(token_hash__isnull=False) & models.Q(sent_at__isnull=False))
+                | (~models.Q(status="approved") & models.Q(token_hash__isnull=True) & models.Q(sent_at__isnull=True) & models.Q(used_at__isnull=True)),
+                name="feedbackinvitation_link_only_when_approved",
+            ),
+        ]
 
 
 class FeedbackResponse(models.Model):
@@ -170,6 +211,9 @@ class CareerAnalysis(models.Model):
     top = models.JSONField(default=list)  # the first matches with breakdown and gap
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # CT-09: constraints, profile and ranking destroyed at the end of the bilan (the row stays:
+    # the analysis was run and its credits charged)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -203,3 +247,20 @@ class CareerOption(models.Model):
             models.CheckConstraint(condition=models.Q(feasibility__isnull=True) | models.Q(feasibility__range=(1, 5)), name="careeroption_feasibility_range"),
             models.CheckConstraint(condition=models.Q(scenario__in=["", "A", "B", "C"]), name="careeroption_scenario_valid"),
         ]
+
+
+class ContentDestruction(models.Model):
+    """Evidence that the questionnaire content of a bilan (answers, results, reviews, 360°
+    feedback, career analyses and projects) was destroyed at its end (CT-09, R6313-7): when, why
+    and how many items, never what. One row per bilan, written by the retention job; a later
+    run that destroys content added since then updates the counts."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    bilan = models.OneToOneField("bilans.Bilan", on_delete=models.PROTECT, related_name="assessments_destruction")
+    destroyed_at = models.DateTimeField()
+    last_destroyed_at = models.DateTimeField()
+    reason = models.CharField(max_length=200)
+    counts = models.JSONField(default=dict)  # {"assessments": n, "feedback_campaigns": n, ...}
+
+    class Meta:
+        ordering = ["-destroyed_at"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, Sum
@@ -9,7 +10,15 @@ from django.db.models import QuerySet, Sum
 from ai.matching import RIASEC_LETTERS, Profile, SkillRating
 from bilans.assessments import scoring
 from bilans.assessments.instruments import DEFINITIONS, ORDER
-from bilans.assessments.models import Assessment, CareerOption, FeedbackCampaign, Result, SkillReview
+from bilans.assessments.models import (
+    Assessment,
+    CareerOption,
+    ContentDestruction,
+    FeedbackCampaign,
+    FeedbackInvitation,
+    Result,
+    SkillReview,
+)
 from bilans.models import Bilan
 from config.errors import InvalidInput, NotFound
 from organisations.accounts.models import Role
@@ -80,7 +89,16 @@ def instrument_catalogue() -> list[dict]:
 
 
 def latest_result(bilan, code: str) -> Result | None:
-    return Result.objects.filter(bilan=bilan, instrument_code=code).order_by("-created_at").first()
+    """The latest result of an instrument whose content still exists (a result destroyed at the
+    end of the bilan, CT-09, has neither answers nor scores)."""
+    return Result.objects.filter(bilan=bilan, instrument_code=code, destroyed_at__isnull=True).order_by("-created_at").first()
+
+
+# --- retention (CT-09) -------------------------------------------------------------------------------
+def content_destruction(bilan) -> ContentDestruction | None:
+    """The evidence that the bilan's questionnaire content was destroyed at its end (CT-09), if
+    it was: when, why, how many items."""
+    return ContentDestruction.objects.filter(bilan=bilan).first()
 
 
 def guided_work_seconds(bilan) -> int:
@@ -108,20 +126,84 @@ def progress(assessment: Assessment) -> tuple[int, int]:
 
 
 # --- skills ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MergedSkill:
+    """One competence as career matching uses it, over every skills result of the bilan:
+    ``rating`` is what matching reads; ``review`` is the consultant's latest review of the
+    competence across those results (None if never reviewed) and ``review_result`` the result it
+    was made on; ``self_rating`` is the beneficiary's latest rating of it and ``rating_result``
+    the result holding it."""
+
+    code: int
+    rating: SkillRating
+    review: SkillReview | None
+    review_result: Result | None
+    self_rating: dict
+    rating_result: Result
+
+    @property
+    def reviewed(self) -> bool:
+        return self.review is not None
+
+
+def merged_skills(bilan) -> dict[int, MergedSkill]:
+    """Each competence the beneficiary rated in any of the bilan's skills results, merged:
+    mastery from the consultant's latest review of it across those results if any (the
+    beneficiary submitting the questionnaire again does not lose the consultant's work),
+    otherwise from the beneficiary's latest rating; appetite from the review when given, else
+    from the beneficiary's latest rating. The single source of both career matching
+    (``matching_profile``) and the review page (``skills_rows``)."""
+    results = list(Result.objects.filter(bilan=bilan, instrument_code="skills").order_by("created_at", "id"))
+    by_id = {result.pk: result for result in results}
+    latest_rating: dict[int, tuple[dict, Result]] = {}
+    for result in results:  # oldest first: a newer rating replaces an older one
+        for code, rating in (result.answers or {}).get("ratings", {}).items():
+            if rating.get("mastery"):
+                latest_rating[int(code)] = (rating, result)
+    latest_review: dict[int, SkillReview] = {}
+    for review in SkillReview.objects.filter(result__in=results).order_by("reviewed_at", "id"):
+        latest_review[review.skill_code] = review
+    skills = {}
+    for code, (rating, rating_result) in latest_rating.items():
+        review = latest_review.get(code)
+        mastery = review.mastery if review else rating.get("mastery")
+        appetite = (review.appetite if review and review.appetite else None) or rating.get("appetite") or "neutral"
+        if mastery:
+            skills[code] = MergedSkill(
+                code=code,
+                rating=SkillRating(mastery=mastery, appetite=appetite),
+                review=review,
+                review_result=by_id.get(review.result_id) if review else None,
+                self_rating=rating,
+                rating_result=rating_result,
+            )
+    return skills
+
+
 def skills_rows(result: Result) -> list[dict]:
-    """Each self-assessed competence with the beneficiary's rating and the consultant's review.
-    ``dimensions`` lists, for each of the five dimensions of the self-assessment, its label and
-    choices, the beneficiary's answer and the consultant's (both views, side by side)."""
+    """Each competence self-assessed in ``result`` with the beneficiary's rating there and the
+    consultant's review as career matching uses it: the latest review of that competence across
+    all the bilan's skills results (``merged_skills``), with the result it was made on
+    (``review_result``, ``review_elsewhere`` when it is not ``result``) and what matching retains
+    (``used``: mastery and appetite with labels, ``source`` "review" or "self", and the result of
+    the beneficiary's latest rating). ``dimensions`` lists, for each of
+    the five dimensions, its label and choices, the beneficiary's answer and the consultant's
+    (both views, side by side). Empty once the result is destroyed (CT-09)."""
     from ai.selectors import skills_by_codes
 
     fields = DEFINITIONS["skills"]["fields"]
-    ratings = result.answers.get("ratings", {})
+    ratings = (result.answers or {}).get("ratings", {})
+    if not ratings:
+        return []
     skills = skills_by_codes(int(code) for code in ratings)
-    reviews = {r.skill_code: r for r in SkillReview.objects.filter(result=result)}
+    merged = merged_skills(result.bilan)
+    mastery_labels = dict(fields["mastery"]["choices"])
+    appetite_labels = dict(fields["appetite"]["choices"]) if "appetite" in fields else {}
     rows = []
     for code, rating in ratings.items():
         skill = skills.get(int(code))
-        review = reviews.get(int(code))
+        entry = merged.get(int(code))
+        review = entry.review if entry else None
         dimensions = []
         for name, spec in fields.items():
             labels = dict(spec["choices"])
@@ -136,65 +218,59 @@ def skills_rows(result: Result) -> list[dict]:
                 "review": theirs,
                 "review_label": labels.get(theirs, ""),
             })
+        used = None
+        if entry is not None:
+            used = {
+                "mastery": entry.rating.mastery,
+                "mastery_label": mastery_labels.get(entry.rating.mastery, entry.rating.mastery),
+                "appetite": entry.rating.appetite,
+                "appetite_label": appetite_labels.get(entry.rating.appetite, ""),
+                "source": "review" if entry.reviewed else "self",
+                "rating_result": entry.rating_result,
+                "rating_elsewhere": entry.rating_result.pk != result.pk,
+            }
         rows.append({
-            "code": int(code), "label": skill.label if skill else code, "self": rating, "review": review, "dimensions": dimensions,
+            "code": int(code),
+            "label": skill.label if skill else code,
+            "self": rating,
+            "review": review,
+            "review_result": entry.review_result if entry else None,
+            "review_elsewhere": bool(review and review.result_id != result.pk),
+            "used": used,
+            "dimensions": dimensions,
         })
-    rows.sort(key=lambda row: row["label"])
+    rows.sort(key=lambda row: str(row["label"]))
     return rows
-
-
-def _merged_skills(bilan) -> dict[int, tuple[SkillRating, bool]]:
-    """Each competence the beneficiary rated in any of the bilan's skills results, merged:
-    mastery from the consultant's latest review of it across those results if any (the
-    beneficiary submitting the questionnaire again does not lose the consultant's work),
-    otherwise from the beneficiary's latest rating; appetite from the review when given, else
-    from the beneficiary's latest rating. The flag tells whether the consultant reviewed it."""
-    results = list(Result.objects.filter(bilan=bilan, instrument_code="skills").order_by("created_at", "id"))
-    latest_rating: dict[int, dict] = {}
-    for result in results:  # oldest first: a newer rating replaces an older one
-        for code, rating in result.answers.get("ratings", {}).items():
-            if rating.get("mastery"):
-                latest_rating[int(code)] = rating
-    latest_review: dict[int, SkillReview] = {}
-    for review in SkillReview.objects.filter(result__in=results).order_by("reviewed_at", "id"):
-        latest_review[review.skill_code] = review
-    skills = {}
-    for code, rating in latest_rating.items():
-        review = latest_review.get(code)
-        mastery = review.mastery if review else rating.get("mastery")
-        appetite = (review.appetite if review and review.appetite else None) or rating.get("appetite") or "neutral"
-        if mastery:
-            skills[code] = (SkillRating(mastery=mastery, appetite=appetite), review is not None)
-    return skills
 
 
 def validated_skills(bilan) -> dict[int, SkillRating]:
     """The competences used by career matching, over all the bilan's skills results: the
     consultant's latest review where there is one, the beneficiary's latest rating otherwise."""
-    return {code: rating for code, (rating, _reviewed) in _merged_skills(bilan).items()}
+    return {code: entry.rating for code, entry in merged_skills(bilan).items()}
 
 
 def unreviewed_skills(bilan) -> list[int]:
     """Codes of the competences used by matching that the consultant has not reviewed yet (the
     beneficiary's self-rating is used as it is)."""
-    return sorted(code for code, (_rating, reviewed) in _merged_skills(bilan).items() if not reviewed)
+    return sorted(code for code, entry in merged_skills(bilan).items() if not entry.reviewed)
 
 
 def matching_profile(*, bilan, constraints: dict) -> tuple[Profile, dict]:
     """The beneficiary's profile for career matching, and a summary kept with an analysis."""
-    merged = _merged_skills(bilan)
-    skills = {code: rating for code, (rating, _reviewed) in merged.items()}
+    merged = merged_skills(bilan)
+    skills = {code: entry.rating for code, entry in merged.items()}
     riasec_result = latest_result(bilan, "riasec")
     riasec = {}
     if riasec_result is not None:
-        riasec = {letter: d["score"] or 0.0 for letter, d in riasec_result.scores["dimensions"].items() if letter in RIASEC_LETTERS}
+        dimensions = (riasec_result.scores or {}).get("dimensions") or {}
+        riasec = {letter: d.get("score") or 0.0 for letter, d in dimensions.items() if letter in RIASEC_LETTERS}
     skills_result = latest_result(bilan, "skills")
     current = ()
     if skills_result is not None:
-        occupations = skills_result.answers.get("occupations", [])
+        occupations = (skills_result.answers or {}).get("occupations", [])
         current = tuple(o["code"] for o in occupations if o.get("current")) or tuple(o["code"] for o in occupations)
     values_result = latest_result(bilan, "values")
-    values_ranking = tuple(values_result.scores.get("ranking", [])) if values_result else ()
+    values_ranking = tuple((values_result.scores or {}).get("ranking", [])) if values_result else ()
     executive = constraints.get("executive")
     profile = Profile(
         skills=skills,
@@ -208,9 +284,9 @@ def matching_profile(*, bilan, constraints: dict) -> tuple[Profile, dict]:
     )
     summary = {
         "skills": len(skills),
-        "skills_unreviewed": sum(1 for _rating, reviewed in merged.values() if not reviewed),
+        "skills_unreviewed": sum(1 for entry in merged.values() if not entry.reviewed),
         "riasec": riasec,
-        "holland_code": riasec_result.scores.get("holland_code", "") if riasec_result else "",
+        "holland_code": (riasec_result.scores or {}).get("holland_code", "") if riasec_result else "",
         "current_occupations": list(current),
         "values": list(values_ranking),
     }
@@ -238,18 +314,45 @@ def my_career_options(*, user) -> QuerySet[CareerOption]:
     return CareerOption.objects.filter(bilan__beneficiary__user=user).order_by("bilan", "-kind", "scenario", "created_at")
 
 
+def my_content_destructions(*, user) -> QuerySet[ContentDestruction]:
+    """The beneficiary's bilans whose questionnaire content was destroyed at their end (CT-09)."""
+    return ContentDestruction.objects.filter(bilan__beneficiary__user=user).order_by("-destroyed_at")
+
+
 def feedback_campaigns(bilan) -> QuerySet[FeedbackCampaign]:
     return bilan.feedback_campaigns.prefetch_related("invitations").order_by("-created_at")
+
+
+def feedback_invitation_for(*, user, invitation_id) -> FeedbackInvitation:
+    """One 360° invitation for a decision: 404 when unknown (or malformed), 403 when the user
+    may not see its bilan. Deciding is checked by the service (the bilan's consultant)."""
+    invitation = _get(
+        FeedbackInvitation.objects.select_related("campaign__bilan__beneficiary", "campaign__bilan__consultant"),
+        invitation_id,
+        "Invitation introuvable.",
+    )
+    ensure_can_view_assessments(user, invitation.campaign.bilan)
+    return invitation
+
+
+def feedback_invitations_overview(campaign: FeedbackCampaign) -> dict:
+    """The invitations of a campaign by status (the list the consultant approves), and the
+    numbers. Never whether or when one person answered (anonymity)."""
+    invitations = sorted(campaign.invitations.all(), key=lambda i: (i.status != FeedbackInvitation.Status.PENDING, i.email))
+    counts = {status: 0 for status in FeedbackInvitation.Status.values}
+    for invitation in invitations:
+        counts[invitation.status] += 1
+    return {"invitations": invitations, **counts, "total": len(invitations)}
 
 
 def feedback_results(campaign: FeedbackCampaign) -> dict:
     """Aggregated answers over complete groups of ``campaign.threshold`` answers (in submission
     order): nothing below the threshold, never one person's answers, not even by difference."""
-    codes = [str(c["code"]) for c in campaign.competences]
+    codes = [str(c["code"]) for c in campaign.competences or []]
     responses = campaign.responses.order_by("group", "id").values_list("ratings", flat=True)
     aggregate = scoring.aggregate_feedback(codes, responses, threshold=campaign.threshold)
     aggregate["rows"] = [
         {"code": c["code"], "label": c["label"], **aggregate["means"].get(str(c["code"]), {"mean": None, "count": 0})}
-        for c in campaign.competences
+        for c in campaign.competences or []
     ]
     return aggregate

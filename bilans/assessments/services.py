@@ -17,6 +17,7 @@ from bilans.assessments.models import (
     Assessment,
     CareerAnalysis,
     CareerOption,
+    ContentDestruction,
     FeedbackCampaign,
     FeedbackInvitation,
     FeedbackResponse,
@@ -28,6 +29,7 @@ from config.dramatiq import enqueue_on_commit
 from config.errors import Conflict, InvalidInput, NotFound
 from organisations.accounts.services import audit_event_record
 from organisations.permissions import (
+    can_manage_assessments,
     ensure_can_answer_assessment,
     ensure_can_manage_assessments,
     ensure_can_view_assessments,
@@ -39,10 +41,22 @@ MAX_SECONDS_PER_PAGE = 15 * 60
 MAX_FEEDBACK_INVITATIONS = 20
 DEFAULT_MAX_PROJECTS = 3
 SCENARIOS = ("A", "B", "C")
+MAX_REJECTION_REASON = 500
+# CT-09: the bilan statuses after which its content is destroyed (as bilans.services.retention_purge)
+ENDED_STATUSES = ("finished", "follow_up_done", "closed", "abandoned")
+DESTRUCTION_REASON = "fin du bilan (R6313-7)"
 
 
 def _checksum(definition: dict) -> str:
     return hashlib.sha256(json.dumps(definition, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _ensure_not_destroyed(bilan) -> None:
+    """Nothing new once the bilan's questionnaire content was destroyed at its end (CT-09)."""
+    if ContentDestruction.objects.filter(bilan=bilan).exists():
+        raise Conflict(
+            "Les questionnaires et résultats de ce bilan ont été détruits à la fin du bilan (R6313-7).", code="assessments_destroyed"
+        )
 
 
 def instrument_current(code: str) -> Instrument:
@@ -64,6 +78,7 @@ def instrument_current(code: str) -> Instrument:
 def assessment_assign(*, bilan, instrument_code: str, actor) -> Assessment:
     """Give an instrument to the bilan's beneficiary (refused when outside the forfait)."""
     ensure_can_manage_assessments(actor, bilan)
+    _ensure_not_destroyed(bilan)
     instrument = instrument_current(instrument_code)
     billing.forfait_ensure(bilan=bilan, action_code=instrument.definition.get("action_code", ""))
     if Assessment.objects.filter(bilan=bilan, instrument=instrument, status=Assessment.Status.IN_PROGRESS).exists():
@@ -85,6 +100,8 @@ def assessment_assign(*, bilan, instrument_code: str, actor) -> Assessment:
 
 
 def _ensure_open(assessment: Assessment) -> None:
+    if assessment.destroyed_at is not None:
+        raise Conflict("Ce questionnaire a été détruit à la fin du bilan (R6313-7).", code="assessment_destroyed")
     if assessment.status != Assessment.Status.IN_PROGRESS:
         raise Conflict("Ce questionnaire est terminé : ses réponses ne peuvent plus changer.", code="assessment_submitted")
 
@@ -101,8 +118,8 @@ def assessment_page_served(*, assessment: Assessment, actor, now: datetime | Non
     """A page of the questionnaire was shown to the beneficiary: the time until the next save
     counts as guided personal work."""
     ensure_can_answer_assessment(actor, assessment)
-    if assessment.status == Assessment.Status.IN_PROGRESS:
-        Assessment.objects.filter(pk=assessment.pk).update(page_served_at=now or timezone.now())
+    if assessment.status == Assessment.Status.IN_PROGRESS and assessment.destroyed_at is None:
+        Assessment.objects.filter(pk=assessment.pk, destroyed_at__isnull=True).update(page_served_at=now or timezone.now())
     return assessment
 
 
@@ -293,6 +310,8 @@ def skill_review_save(
     self-assessment (mastery required; an empty optional dimension keeps the beneficiary's
     answer). The beneficiary's own rating stays in the immutable result: both views are kept."""
     ensure_can_manage_assessments(actor, result.bilan)
+    if result.destroyed_at is not None:
+        raise Conflict("Ce résultat a été détruit à la fin du bilan (R6313-7).", code="result_destroyed")
     if result.kind != "skills":
         raise InvalidInput("Seule l'autoévaluation des compétences se relit ainsi.", code="not_a_skills_result")
     if str(skill_code) not in result.answers.get("ratings", {}):
@@ -317,13 +336,26 @@ def skill_review_save(
 def skill_reviews_save(*, result: Result, actor, reviews: dict[int, dict]) -> list[SkillReview]:
     """Save the consultant's review of several competences at once (the review form): all or
     nothing. ``reviews`` maps a skill code to ``{mastery, frequency, context, appetite,
-    potential, comment}``; a competence without mastery is left as it is."""
+    potential, comment}``; a competence without mastery is left as it is, and so is one whose
+    values are those of its review in force (the latest across the bilan's skills results, which
+    the form shows): displaying another result's review and saving does not copy it."""
+    from bilans.assessments.selectors import merged_skills
+
     ensure_can_manage_assessments(actor, result.bilan)
+    if result.destroyed_at is not None:
+        raise Conflict("Ce résultat a été détruit à la fin du bilan (R6313-7).", code="result_destroyed")
+    in_force = {code: entry.review for code, entry in merged_skills(result.bilan).items() if entry.review is not None}
     saved = []
     for skill_code, values in reviews.items():
         if not values.get("mastery"):
             continue
-        fields = {name: values.get(name) or "" for name in (*REVIEW_FIELDS, "comment")}
+        fields = {name: str(values.get(name) or "").strip() for name in (*REVIEW_FIELDS, "comment")}
+        try:
+            current = in_force.get(int(skill_code))
+        except (TypeError, ValueError):
+            raise InvalidInput("Compétence inconnue.", code="unknown_skill") from None
+        if current is not None and all(getattr(current, name) == fields[name] for name in (*REVIEW_FIELDS, "comment")):
+            continue
         saved.append(skill_review_save(result=result, actor=actor, skill_code=skill_code, **fields))
     return saved
 
@@ -333,11 +365,27 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _send_invitation(invitation: FeedbackInvitation, *, now) -> str:
+    """Give an approved invitation its single-use link and email it after the commit. Returns
+    the token (never stored: only its hash)."""
+    from bilans.assessments.tasks import send_feedback_invitation
+
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash, invitation.sent_at = _token_hash(token), now
+    bilan = invitation.campaign.bilan
+    enqueue_on_commit(send_feedback_invitation, invitation.email, token, bilan.beneficiary.first_name)
+    return token
+
+
 @transaction.atomic
 def feedback_campaign_create(*, bilan, actor, competences: list[dict], emails: list[str]) -> tuple[FeedbackCampaign, list[tuple[str, str]]]:
-    """Invite colleagues to rate selected competences through single-use links. Returns the
-    campaign and the (email, token) pairs (the tokens are only ever sent by email)."""
+    """Invite colleagues to rate selected competences through single-use links. Invitations made
+    by the bilan's consultant (or an administrator) are approved and emailed at once; those made
+    by the beneficiary wait for the consultant's approval (no link, no email before), and the
+    consultant is notified. Returns the campaign and the (email, token) pairs of the invitations
+    sent now (the tokens are only ever sent by email)."""
     ensure_can_view_assessments(actor, bilan)
+    _ensure_not_destroyed(bilan)
     if not competences or len(competences) > 15:
         raise InvalidInput("Choisissez entre 1 et 15 compétences à faire évaluer.", code="invalid_competences")
     clean_emails = []
@@ -367,20 +415,92 @@ def feedback_campaign_create(*, bilan, actor, competences: list[dict], emails: l
         competences=[{"code": int(c["code"]), "label": str(c["label"])[:500]} for c in competences],
         created_by=actor,
     )
-    from bilans.assessments.tasks import send_feedback_invitation
-
+    approved_at_once = can_manage_assessments(actor, bilan)
+    now = timezone.now()
     sent = []
     for email in clean_emails:
-        token = secrets.token_urlsafe(32)
-        FeedbackInvitation.objects.create(campaign=campaign, email=email, token_hash=_token_hash(token))
-        enqueue_on_commit(send_feedback_invitation, email, token, bilan.beneficiary.first_name)
-        sent.append((email, token))
-    audit_event_record(action="feedback360.created", actor=actor, target=campaign, details={"invitations": len(sent)})
+        invitation = FeedbackInvitation(campaign=campaign, email=email)
+        if approved_at_once:
+            invitation.status, invitation.decided_by, invitation.decided_at = FeedbackInvitation.Status.APPROVED, actor, now
+            token = _send_invitation(invitation, now=now)
+            sent.append((email, token))
+        invitation.save()
+    audit_event_record(
+        action="feedback360.created",
+        actor=actor,
+        target=campaign,
+        details={"invitations": len(clean_emails), "sent": len(sent), "pending": len(clean_emails) - len(sent)},
+    )
+    if not approved_at_once:
+        consultant = bilan.consultant or bilan.beneficiary.consultant
+        if consultant is not None:
+            from organisations.services import notification_create
+
+            notification_create(
+                recipient=consultant,
+                kind="feedback360_pending",
+                title=f"Retour 360° : {len(clean_emails)} invitations à valider",
+                url=f"/bilans/{bilan.pk}/retours-360/",
+                email=True,
+            )
     return campaign, sent
 
 
+def _locked_pending(invitation: FeedbackInvitation, actor) -> FeedbackInvitation:
+    ensure_can_manage_assessments(actor, invitation.campaign.bilan)
+    locked = FeedbackInvitation.objects.select_for_update().select_related("campaign__bilan__beneficiary").filter(pk=invitation.pk).first()
+    if locked is None:
+        raise NotFound("Invitation introuvable.", code="invitation_not_found")
+    if locked.campaign.destroyed_at is not None:
+        raise Conflict("Ce retour 360° a été détruit à la fin du bilan (R6313-7).", code="feedback_destroyed")
+    if locked.status != FeedbackInvitation.Status.PENDING:
+        label = "validée" if locked.status == FeedbackInvitation.Status.APPROVED else "refusée"
+        raise Conflict(f"Cette invitation a déjà été {label}.", code="invitation_already_decided")
+    return locked
+
+
+@transaction.atomic
+def feedback_invitation_approve(*, invitation: FeedbackInvitation, actor, now: datetime | None = None) -> tuple[FeedbackInvitation, str]:
+    """The bilan's consultant (or an administrator) approves an invitation made by the
+    beneficiary: its single-use link is created and emailed. Returns the invitation and the
+    token (only ever sent by email)."""
+    invitation = _locked_pending(invitation, actor)
+    moment = now or timezone.now()
+    invitation.status, invitation.decided_by, invitation.decided_at = FeedbackInvitation.Status.APPROVED, actor, moment
+    token = _send_invitation(invitation, now=moment)
+    invitation.save(update_fields=["status", "decided_by", "decided_at", "token_hash", "sent_at"])
+    audit_event_record(
+        action="feedback360.invitation_approved", actor=actor, target=invitation, details={"campaign_id": str(invitation.campaign_id)}
+    )
+    return invitation, token
+
+
+@transaction.atomic
+def feedback_invitation_reject(*, invitation: FeedbackInvitation, actor, reason: str = "", now: datetime | None = None) -> FeedbackInvitation:
+    """The bilan's consultant (or an administrator) refuses an invitation made by the
+    beneficiary, with an optional reason shown to the beneficiary: no link, no email, ever."""
+    invitation = _locked_pending(invitation, actor)
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REJECTION_REASON:
+        raise InvalidInput(f"Le motif tient en {MAX_REJECTION_REASON} caractères au plus.", code="reason_too_long")
+    invitation.status, invitation.decided_by, invitation.decided_at = FeedbackInvitation.Status.REJECTED, actor, now or timezone.now()
+    invitation.rejection_reason = reason
+    invitation.save(update_fields=["status", "decided_by", "decided_at", "rejection_reason"])
+    audit_event_record(
+        action="feedback360.invitation_rejected",
+        actor=actor,
+        target=invitation,
+        details={"campaign_id": str(invitation.campaign_id), "with_reason": bool(reason)},
+    )
+    return invitation
+
+
 def feedback_invitation_for_token(token: str) -> FeedbackInvitation:
-    invitation = FeedbackInvitation.objects.select_related("campaign__bilan__beneficiary").filter(token_hash=_token_hash(token or "")).first()
+    invitation = (
+        FeedbackInvitation.objects.select_related("campaign__bilan__beneficiary")
+        .filter(token_hash=_token_hash(token or ""), status=FeedbackInvitation.Status.APPROVED, campaign__destroyed_at__isnull=True)
+        .first()
+    )
     if invitation is None:
         raise NotFound("Ce lien n'est pas valide.", code="feedback_link_invalid")
     if invitation.used_at is not None:
@@ -428,6 +548,7 @@ def career_analysis_run(*, bilan, actor, constraints: dict, limit: int = 30) -> 
     from bilans.assessments.selectors import matching_profile
 
     ensure_can_manage_assessments(actor, bilan)
+    _ensure_not_destroyed(bilan)
     billing.forfait_ensure(bilan=bilan, action_code=billing.ACTION_COMPLETE_ANALYSIS)
     profile, summary = matching_profile(bilan=bilan, constraints=constraints)
     referential = load_referential()
@@ -467,6 +588,7 @@ def career_option_add(*, bilan, actor, code_rome: str, kind: str = CareerOption.
     from bilans.assessments.selectors import matching_profile
 
     ensure_can_manage_assessments(actor, bilan)
+    _ensure_not_destroyed(bilan)
     occupation = occupation_get(code_rome)
     if kind not in CareerOption.Kind.values:
         raise InvalidInput("Type de projet inconnu.", code="invalid_kind")
@@ -538,3 +660,122 @@ def career_option_remove(*, option: CareerOption, actor) -> None:
     ensure_can_manage_assessments(actor, option.bilan)
     audit_event_record(action="career_option.removed", actor=actor, target=option, details={"code_rome": option.code_rome})
     option.delete()
+
+
+# --- retention (CT-09) -----------------------------------------------------------------------------
+def _ended_bilans(moment: datetime):
+    from bilans.models import Bilan
+
+    return Bilan.objects.filter(status__in=ENDED_STATUSES, ended_at__isnull=False, ended_at__lte=moment)
+
+
+def _record_destruction(bilan_id, moment: datetime, counts: dict[str, int]) -> None:
+    record = ContentDestruction.objects.select_for_update().filter(bilan_id=bilan_id).first()
+    if record is None:
+        ContentDestruction.objects.create(
+            bilan_id=bilan_id, destroyed_at=moment, last_destroyed_at=moment, reason=DESTRUCTION_REASON, counts=counts
+        )
+        return
+    record.counts = {key: record.counts.get(key, 0) + counts.get(key, 0) for key in {*record.counts, *counts}}
+    record.last_destroyed_at = moment
+    record.save(update_fields=["counts", "last_destroyed_at"])
+
+
+def _destroy_assessment(pk, moment: datetime) -> dict[str, int] | None:
+    assessment = Assessment.objects.select_for_update(skip_locked=True).filter(pk=pk, destroyed_at__isnull=True).first()
+    if assessment is None:
+        return None
+    result = Result.objects.filter(assessment=assessment, destroyed_at__isnull=True).first()
+    reviews = 0
+    if result is not None:
+        reviews, _ = SkillReview.objects.filter(result=result).delete()
+        # the one update the result trigger allows: content emptied, time and dates kept
+        Result.objects.filter(pk=result.pk).update(answers={}, scores={}, destroyed_at=moment, destruction_reason=DESTRUCTION_REASON)
+    Assessment.objects.filter(pk=assessment.pk).update(answers={}, page_served_at=None, destroyed_at=moment, updated_at=moment)
+    audit_event_record(
+        action="assessment.destroyed",
+        target=assessment,
+        details={
+            "bilan_id": str(assessment.bilan_id),
+            "instrument": assessment.instrument.code,
+            "status": assessment.status,
+            "result_id": str(result.pk) if result else None,
+            "reviews": reviews,
+            "reason": DESTRUCTION_REASON,
+        },
+    )
+    return {"bilan_id": assessment.bilan_id, "kind": "assessments"}
+
+
+def _destroy_campaign(pk, moment: datetime) -> dict | None:
+    campaign = FeedbackCampaign.objects.select_for_update(skip_locked=True).filter(pk=pk, destroyed_at__isnull=True).first()
+    if campaign is None:
+        return None
+    responses, _ = FeedbackResponse.objects.filter(campaign=campaign).delete()
+    invitations, _ = FeedbackInvitation.objects.filter(campaign=campaign).delete()
+    FeedbackCampaign.objects.filter(pk=campaign.pk).update(competences=[], destroyed_at=moment)
+    audit_event_record(
+        action="feedback360.destroyed",
+        target=campaign,
+        details={"bilan_id": str(campaign.bilan_id), "invitations": invitations, "responses": responses, "reason": DESTRUCTION_REASON},
+    )
+    return {"bilan_id": campaign.bilan_id, "kind": "feedback_campaigns"}
+
+
+def _destroy_analysis(pk, moment: datetime) -> dict | None:
+    analysis = CareerAnalysis.objects.select_for_update(skip_locked=True).filter(pk=pk, destroyed_at__isnull=True).first()
+    if analysis is None:
+        return None
+    CareerAnalysis.objects.filter(pk=analysis.pk).update(constraints={}, profile={}, top=[], destroyed_at=moment)
+    audit_event_record(
+        action="career_analysis.destroyed",
+        target=analysis,
+        details={"bilan_id": str(analysis.bilan_id), "rome_version": analysis.rome_version, "reason": DESTRUCTION_REASON},
+    )
+    return {"bilan_id": analysis.bilan_id, "kind": "career_analyses"}
+
+
+def _destroy_option(pk, moment: datetime) -> dict | None:
+    option = CareerOption.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+    if option is None:
+        return None
+    audit_event_record(
+        action="career_option.destroyed",
+        target=option,
+        details={"bilan_id": str(option.bilan_id), "reason": DESTRUCTION_REASON},
+    )
+    bilan_id = option.bilan_id
+    option.delete()
+    return {"bilan_id": bilan_id, "kind": "career_options"}
+
+
+def assessments_retention_purge(*, now: datetime | None = None) -> int:
+    """CT-09 (R6313-7): destroy the questionnaire content of ended bilans (same statuses and
+    ``ended_at`` rule as ``bilans.services.retention_purge``, which calls this handler): the
+    answers of every questionnaire, the answers and scores of its result, the consultant's
+    reviews of the skills self-assessment, the 360° competences, invitations and anonymous
+    answers, the career analyses' profile and ranking, and the shortlisted projects. What the
+    organisation keeps as evidence stays: that each questionnaire was given and taken, when, the
+    instrument and version, and the time spent (it counts in the bilan's hours, CT-02, so hours
+    reports do not change), that a 360° campaign and an analysis took place, plus one
+    ``ContentDestruction`` row per bilan. No written agreement to keep results exists for
+    questionnaires, so nothing is kept on one. One audit entry per destroyed item, without
+    content. Idempotent: a second run destroys nothing. Returns the number of items destroyed."""
+    moment = now or timezone.now()
+    ended = _ended_bilans(moment).values("pk")
+    work = [
+        (_destroy_assessment, Assessment.objects.filter(bilan__in=ended, destroyed_at__isnull=True)),
+        (_destroy_campaign, FeedbackCampaign.objects.filter(bilan__in=ended, destroyed_at__isnull=True)),
+        (_destroy_analysis, CareerAnalysis.objects.filter(bilan__in=ended, destroyed_at__isnull=True)),
+        (_destroy_option, CareerOption.objects.filter(bilan__in=ended)),
+    ]
+    destroyed = 0
+    for destroy, queryset in work:
+        for pk in list(queryset.order_by("pk").values_list("pk", flat=True)):
+            with transaction.atomic():
+                done = destroy(pk, moment)
+                if done is None:
+                    continue
+                _record_destruction(done["bilan_id"], moment, {done["kind"]: 1})
+                destroyed += 1
+    return destroyed

@@ -10,6 +10,7 @@ urlpatterns = [
     path("bilans/<uuid:bilan_id>/questionnaires/", views.bilan_assessments, name="bilan"),
     path("bilans/<uuid:bilan_id>/questionnaires/proposer/", views.assessment_assign, name="assign"),
     path("bilans/<uuid:bilan_id>/retours-360/", views.feedback_campaign_new, name="feedback"),
+    path("retours-360/invitations/<uuid:pk>/decision/", views.feedback_invitation_decide, name="feedback_invitation_decide"),
     path("bilans/<uuid:bilan_id>/pistes/", views.matching, name="matching"),
     path("bilans/<uuid:bilan_id>/pistes/analyse/", views.matching_analysis, name="matching_analysis"),
     path("bilans/<uuid:bilan_id>/pistes/<str:code>/", views.matching_detail, name="matching_detail"),

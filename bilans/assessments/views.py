@@ -11,7 +11,7 @@ from bilans.assessments import billing, charts, scoring, selectors, services
 from bilans.assessments.instruments import DEFINITIONS
 from bilans.assessments.instruments.skills import APPETITE, CONTEXT, FREQUENCY, MASTERY, POTENTIAL
 from bilans.assessments.models import Assessment, CareerOption
-from config.errors import ApplicationError
+from config.errors import ApplicationError, InvalidInput
 from organisations.accounts.models import Role
 from organisations.permissions import (
     can_manage_assessments,
@@ -55,6 +55,7 @@ def bilan_assessments(request, bilan_id):
             "can_manage": can_manage_assessments(request.user, bilan),
             "guided_work_minutes": round(selectors.guided_work_seconds(bilan) / 60),
             "campaigns": [(c, selectors.feedback_results(c)) for c in selectors.feedback_campaigns(bilan)],
+            "destruction": selectors.content_destruction(bilan),
         },
     )
 
@@ -78,7 +79,7 @@ def assessment_assign(request, bilan_id):
 def my_assessments(request):
     assessments = list(selectors.my_assessments(user=request.user))
     rows = [{"assessment": a, "progress": selectors.progress(a)} for a in assessments]
-    bilans = {a.bilan_id: a.bilan for a in assessments}
+    bilans = {a.bilan_id: a.bilan for a in assessments if a.destroyed_at is None}
     return render(request, "assessments/my_assessments.html", {"rows": rows, "bilans": bilans.values()})
 
 
@@ -86,7 +87,11 @@ def my_assessments(request):
 def my_projects(request):
     """The beneficiary's professional projects, as shortlisted with the consultant (read-only)."""
     options = selectors.my_career_options(user=request.user)
-    return render(request, "assessments/my_projects.html", {"options": options})
+    return render(
+        request,
+        "assessments/my_projects.html",
+        {"options": options, "destructions": selectors.my_content_destructions(user=request.user)},
+    )
 
 
 def _sections(definition: dict) -> list[dict]:
@@ -150,6 +155,8 @@ def assessment_answer(request, pk):
     assessment = selectors.assessment_for_answer(user=request.user, assessment_id=pk)
     if assessment.status == Assessment.Status.SUBMITTED:
         return redirect("assessments:result", pk=assessment.result.pk)
+    if assessment.destroyed_at is not None:  # CT-09: the bilan ended before it was finished
+        return render(request, "assessments/destroyed.html", {"assessment": assessment})
     definition = assessment.instrument.definition
     if definition["scoring"]["method"] == "skills":
         return _skills_answer(request, assessment)
@@ -275,6 +282,8 @@ def result_detail(request, pk):
         "can_manage": can_manage_assessments(request.user, result.bilan),
         "guided_minutes": round(result.guided_work_seconds / 60),
     }
+    if result.destroyed_at is not None:  # CT-09: only the facts are kept (taken, when, time spent)
+        return render(request, "assessments/result.html", context)
     if result.kind == "skills":
         context["rows"] = selectors.skills_rows(result)
     else:
@@ -319,17 +328,24 @@ def feedback_campaign_new(request, bilan_id):
     bilan = selectors.bilan_for(user=request.user, bilan_id=bilan_id)
     skills_result = selectors.latest_result(bilan, "skills")
     choices = selectors.skills_rows(skills_result) if skills_result else []
+    can_approve = can_manage_assessments(request.user, bilan)
     error = None
     if request.method == "POST":
         chosen = set(request.POST.getlist("competences"))
         competences = [{"code": row["code"], "label": row["label"]} for row in choices if str(row["code"]) in chosen]
         emails = [line for line in request.POST.get("emails", "").replace(",", "\n").splitlines() if line.strip()]
         try:
-            services.feedback_campaign_create(bilan=bilan, actor=request.user, competences=competences, emails=emails)
+            _campaign, sent = services.feedback_campaign_create(bilan=bilan, actor=request.user, competences=competences, emails=emails)
         except ApplicationError as error_:
             error = error_.message
         else:
-            messages.success(request, f"Invitations envoyées à {len(emails)} personnes.")
+            if sent:
+                messages.success(request, f"Invitations envoyées à {len(sent)} personnes.")
+            else:
+                messages.success(
+                    request,
+                    "Votre demande est transmise à votre consultant : les invitations partiront dès qu’il les aura validées.",
+                )
             return redirect("assessments:feedback", bilan_id=bilan.pk)
     campaigns = []
     for campaign in selectors.feedback_campaigns(bilan):
@@ -337,13 +353,44 @@ def feedback_campaign_new(request, bilan_id):
         if results["published"]:
             points = [(row["label"][:40], row["mean"]) for row in results["rows"]]
             results["chart"] = mark_safe(charts.radar(points, title="Regard des collègues, moyenne sur 5", maximum=5))
-        campaigns.append((campaign, results))
+        campaigns.append((campaign, results, selectors.feedback_invitations_overview(campaign)))
     return render(
         request,
         "assessments/feedback_campaigns.html",
-        {"bilan": bilan, "choices": choices, "campaigns": campaigns, "error": error, "threshold": scoring.FEEDBACK_THRESHOLD},
+        {
+            "bilan": bilan,
+            "choices": choices,
+            "campaigns": campaigns,
+            "error": error,
+            "threshold": scoring.FEEDBACK_THRESHOLD,
+            "can_approve": can_approve,
+            "destruction": selectors.content_destruction(bilan),
+        },
         status=400 if error else 200,
     )
+
+
+@members
+@require_POST
+def feedback_invitation_decide(request, pk):
+    """The bilan's consultant approves (the link is emailed) or refuses (optional reason) one
+    invitation the beneficiary made."""
+    invitation = selectors.feedback_invitation_for(user=request.user, invitation_id=pk)
+    bilan = invitation.campaign.bilan
+    ensure_can_manage_assessments(request.user, bilan)  # 403 page for anyone but the consultant
+    decision = request.POST.get("decision", "")
+    if decision not in ("approve", "reject"):
+        raise InvalidInput("Choisissez de valider ou de refuser l’invitation.", code="invalid_decision")
+    try:
+        if decision == "approve":
+            services.feedback_invitation_approve(invitation=invitation, actor=request.user)
+            messages.success(request, f"Invitation de {invitation.email} validée : le lien lui est envoyé.")
+        else:
+            services.feedback_invitation_reject(invitation=invitation, actor=request.user, reason=request.POST.get("reason", ""))
+            messages.success(request, f"Invitation de {invitation.email} refusée : aucun lien ne lui sera envoyé.")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("assessments:feedback", bilan_id=bilan.pk)
 
 
 def feedback_answer(request, token):
@@ -396,8 +443,11 @@ def matching(request, bilan_id):
     ensure_can_manage_assessments(request.user, bilan)
     constraints = _constraints(request)
     profile, summary = selectors.matching_profile(bilan=bilan, constraints=constraints)
-    referential = load_referential()
-    matches = rank(profile, referential, limit=30)
+    destruction = selectors.content_destruction(bilan)
+    if destruction is not None and not (profile.skills or profile.riasec or profile.current_occupations):
+        matches = []  # CT-09: nothing left to rank on
+    else:
+        matches = rank(profile, load_referential(), limit=30)
     shortlisted = set(selectors.career_options(bilan).values_list("code_rome", flat=True))
     return render(
         request,
@@ -413,6 +463,7 @@ def matching(request, bilan_id):
             "riasec_names": RIASEC_NAMES,
             "skills_result": selectors.latest_result(bilan, "skills"),
             "top_values": _top_values(summary),
+            "destruction": destruction,
         },
     )
 
@@ -448,6 +499,7 @@ def matching_detail(request, bilan_id, code):
             "missing": rows(match.gap.missing),
             "shortlisted": selectors.career_options(bilan).filter(code_rome=occupation.code_rome).exists(),
             "top_values": _top_values(summary),
+            "destruction": selectors.content_destruction(bilan),
         },
     )
 
@@ -507,6 +559,7 @@ def projects(request, bilan_id):
             "comparison": comparison,
             "max_projects": services.max_projects(bilan),
             "kinds": CareerOption.Kind.choices,
+            "destruction": selectors.content_destruction(bilan),
         },
     )
 

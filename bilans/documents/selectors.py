@@ -246,7 +246,8 @@ def _assessment_data(bilan) -> dict:
     try:
         seen: set[str] = set()
         assessments = []
-        for result in Result.objects.filter(bilan=bilan).select_related("assessment__instrument").order_by("-created_at"):
+        results = Result.objects.filter(bilan=bilan, destroyed_at__isnull=True).select_related("assessment__instrument").order_by("-created_at")
+        for result in results:
             if result.instrument_code in seen:
                 continue
             seen.add(result.instrument_code)

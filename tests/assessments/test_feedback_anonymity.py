@@ -14,9 +14,10 @@ COMPETENCES = [{"code": 100, "label": "Coder"}, {"code": 200, "label": "Animer u
 
 
 def _campaign(cast_a, bilan_a, invited: int):
+    """Invitations made by the consultant: approved and sent at once (links returned)."""
     with schema_context(cast_a.organisation.schema_name):
         return services.feedback_campaign_create(
-            bilan=bilan_a, actor=cast_a.beneficiary_user, competences=COMPETENCES,
+            bilan=bilan_a, actor=cast_a.consultant, competences=COMPETENCES,
             emails=[f"collegue{n}@exemple.test" for n in range(invited)],
         )
 

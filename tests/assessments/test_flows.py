@@ -206,8 +206,9 @@ def test_360_feedback_threshold_single_use_links_and_anonymity(cast_a, bilan_a, 
         competences = [{"code": 100, "label": "Coder"}, {"code": 200, "label": "Animer une équipe"}]
         with pytest.raises(InvalidInput):
             services.feedback_campaign_create(bilan=bilan_a, actor=cast_a.beneficiary_user, competences=competences, emails=["a@x.test", "b@x.test"])
+        # invited by the consultant: approved and sent at once (the beneficiary's wait for approval)
         campaign, links = services.feedback_campaign_create(
-            bilan=bilan_a, actor=cast_a.beneficiary_user, competences=competences,
+            bilan=bilan_a, actor=cast_a.consultant, competences=competences,
             emails=["collegue1@exemple.test", "collegue2@exemple.test", "collegue3@exemple.test", "chef@exemple.test"],
         )
         assert FeedbackInvitation.objects.filter(campaign=campaign).count() == 4
@@ -292,6 +293,17 @@ def test_beneficiary_invites_colleagues_by_email_with_single_use_links(rome, cas
             {"competences": [str(skills[0]), str(skills[1])], "emails": "a@exemple.test\nb@exemple.test, c@exemple.test"},
         )
     assert response.status_code == 302
+    worker.broker.join("default")
+    worker.join()
+    invited = {"a@exemple.test", "b@exemple.test", "c@exemple.test"}
+    assert not [m for m in mail.outbox if invited & set(m.to)]  # nothing before the consultant's approval
+    with in_schema(cast_a):
+        pending = list(FeedbackInvitation.objects.filter(campaign__bilan=bilan_a).values_list("pk", flat=True))
+    consultant = cast_a.client(cast_a.consultant)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        for pk in pending:
+            assert consultant.post(f"/retours-360/invitations/{pk}/decision/", {"decision": "approve"}).status_code == 302
     worker.broker.join("default")
     worker.join()
     assert sorted(m.to[0] for m in mail.outbox) == ["a@exemple.test", "b@exemple.test", "c@exemple.test"]

@@ -223,9 +223,10 @@ def test_export_never_contains_drafts_nor_one_colleagues_360_answers(in_a):
     draft = drafted(in_a, bilan, "action_plan")
     document_save_version(actor=in_a.consultant, document=draft, content_html="<p>Brouillon secret du consultant</p>")
     campaign, links = feedback_campaign_create(
-        bilan=bilan, actor=in_a.beneficiary_user, competences=[{"code": 101, "label": "Écoute"}],
+        bilan=bilan, actor=in_a.consultant, competences=[{"code": 101, "label": "Écoute"}],
         emails=[f"collegue{i}@exemple.test" for i in range(3)],
     )
+    assert len(links) == 3
     for score, (_, token) in zip((1, 4, 5), links):
         feedback_response_submit(token=token, ratings={"101": score})
 
