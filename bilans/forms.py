@@ -28,7 +28,7 @@ class AssignConsultantForm(forms.Form):
 
 
 # --- bilans -------------------------------------------------------------------------------------
-from bilans.models import Beneficiary, Bilan, Consent, Convention, FundingSource, Session, SharingConsent, Task  # noqa: E402
+from bilans.models import Beneficiary, Bilan, BilanFile, Consent, Convention, FundingSource, Session, SharingConsent, Task  # noqa: E402
 
 MAX_AMOUNT_EUROS = 1_000_000  # bilans.services.MAX_AMOUNT_CENTS: an amount of a bilan never exceeds this
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -129,7 +129,30 @@ class FileForm(forms.Form):
 
 
 class RetentionForm(forms.Form):
-    keep_until = forms.DateField(label="Conserver jusqu'au", widget=DATE_WIDGET, help_text="Accord écrit du bénéficiaire ; 3 ans au plus après la fin du bilan.")
+    """CT-09 (b): the beneficiary's written agreement, recorded by the consultant."""
+
+    keep_until = forms.DateField(label="Conserver jusqu'au", widget=DATE_WIDGET, help_text="3 ans au plus après la fin du bilan.")
+    method = forms.ChoiceField(
+        label="Accord écrit recueilli",
+        choices=[(BilanFile.RetentionMethod.SIGNED_PAPER, BilanFile.RetentionMethod.SIGNED_PAPER.label), (BilanFile.RetentionMethod.EMAIL, BilanFile.RetentionMethod.EMAIL.label)],
+        help_text="Un accord oral ne suffit pas. Le bénéficiaire peut aussi donner son accord en ligne depuis son espace.",
+    )
+    agreement_reference = forms.CharField(label="Référence de l'accord écrit", max_length=200, help_text="Par exemple : « courrier signé remis en entretien », « e-mail du 12 mars ».")
+    agreement_date = forms.DateField(label="Date de l'accord écrit", widget=DATE_WIDGET)
+    follow_up_need = forms.CharField(label="Besoin de suivi justifiant la conservation", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class MyRetentionForm(forms.Form):
+    """CT-09 (b): the beneficiary agrees online, from their space."""
+
+    keep_until = forms.DateField(label="Conserver jusqu'au", widget=DATE_WIDGET, help_text="3 ans au plus après la fin de votre bilan.")
+    follow_up_need = forms.CharField(label="Pourquoi souhaitez-vous le conserver ?", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+                                     help_text="Par exemple : pour l'entretien de suivi, pour poursuivre votre projet.")
+    accept = forms.BooleanField(label="J'accepte par écrit que l'organisme conserve ce document pour mon suivi jusqu'à cette date")
+
+
+class ThirdPartyAccessForm(forms.Form):
+    recipient_email = forms.EmailField(label="E-mail du destinataire")
 
 
 class SurveyForm(forms.Form):

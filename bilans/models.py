@@ -339,6 +339,68 @@ class SharingConsent(models.Model):
         ordering = ["-given_at"]
 
 
+class ThirdPartyAccess(models.Model):
+    """CT-07: a secure link through which one named third party (the recipient of a
+    SharingConsent) follows a bilan without an account. The page always shows the status and
+    dates only (``selectors.bilan_status_for_employer``); a document (synthèse, detailed results)
+    is offered only while the beneficiary's agreement for that recipient and that scope is in
+    force, checked at each viewing (``services.sharing_ensure_allowed``). Only the token's
+    SHA-256 is stored; the link ends when it expires or is revoked (or replaced by a new one).
+    Each opening and download leaves an audit event without content (CT-08)."""
+
+    class EndReason(models.TextChoices):
+        REVOKED = "revoked", "Désactivé"
+        REPLACED = "replaced", "Remplacé par un nouveau lien"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    bilan = models.ForeignKey(Bilan, on_delete=models.CASCADE, related_name="third_party_accesses")
+    recipient_kind = models.CharField("destinataire", max_length=20, choices=SharingConsent.RecipientKind.choices)
+    recipient_name = models.CharField("nom du destinataire", max_length=200)
+    recipient_email = models.EmailField("e-mail du destinataire")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField("envoyé le")
+    expires_at = models.DateTimeField("valable jusqu'au")
+    revoked_at = models.DateTimeField("désactivé le", null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
+    last_opened_at = models.DateTimeField("dernière consultation le", null=True, blank=True)
+    open_count = models.PositiveIntegerField("consultations", default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "accès d'un tiers"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("created_at")), name="third_party_access_expiry_after_creation"),
+            models.CheckConstraint(
+                condition=models.Q(recipient_kind__in=["employer", "funder", "cep", "other"]), name="third_party_access_recipient_kind_valid"
+            ),
+            models.CheckConstraint(condition=models.Q(token_hash__regex=r"^[0-9a-f]{64}$"), name="third_party_access_token_is_sha256"),
+            models.CheckConstraint(
+                condition=models.Q(revoked_at__isnull=True, end_reason="")
+                | models.Q(revoked_at__isnull=False, end_reason__in=["revoked", "replaced"]),
+                name="third_party_access_end_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(open_count=0, last_opened_at__isnull=True) | models.Q(open_count__gt=0, last_opened_at__isnull=False),
+                name="third_party_access_open_count_matches",
+            ),
+            # One link per recipient and bilan at a time: sending a new one replaces the previous.
+            models.UniqueConstraint(
+                "bilan", models.functions.Lower("recipient_email"), condition=models.Q(revoked_at__isnull=True), name="third_party_access_one_live_per_recipient"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Accès de {self.recipient_name} au {self.bilan}"
+
+    def state(self, moment) -> str:
+        """``active``, ``expired``, ``revoked`` or ``replaced`` at ``moment``."""
+        if self.revoked_at is not None:
+            return self.end_reason or self.EndReason.REVOKED
+        return "expired" if self.expires_at <= moment else "active"
+
+
 class Convention(models.Model):
     """The written agreement of a bilan: a tripartite convention (employer, employee,
     organisation) for an employer-funded bilan (CT-14, the employee has 10 days to sign, silence
@@ -459,6 +521,16 @@ class BilanFile(models.Model):
 
     KEPT_RECORDS = (Kind.ATTENDANCE, Kind.INVOICE, Kind.CONVENTION)
 
+    class RetentionMethod(models.TextChoices):
+        """A *written* agreement (CT-09 b): the values shared with Consent.Method keep their
+        meaning; an oral agreement is not one. ``unspecified``: agreements recorded before the
+        method was kept (set by migration only, never by the service)."""
+
+        ONLINE = "online", "En ligne, par le bénéficiaire depuis son espace"
+        SIGNED_PAPER = "signed_paper", "Document papier signé"
+        EMAIL = "email", "Par e-mail"
+        UNSPECIFIED = "unspecified", "Non précisé (accord enregistré avant la traçabilité de l'accord)"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     bilan = models.ForeignKey(Bilan, on_delete=models.PROTECT, related_name="files")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.WORKING)
@@ -469,9 +541,16 @@ class BilanFile(models.Model):
     size = models.PositiveIntegerField(default=0)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     shared_with_beneficiary_at = models.DateTimeField("mis à disposition du bénéficiaire le", null=True, blank=True)
-    # CT-09 (b) / RG-02: the beneficiary's written agreement to keep it (at most 3 years after the end).
+    # CT-09 (b) / RG-02: the beneficiary's written agreement to keep it (at most 3 years after the
+    # end), based on a follow-up need: how it was obtained, the need, and which written document
+    # (reference and date) carries it; or given online by the beneficiary from their space.
     retention_agreed_at = models.DateTimeField(null=True, blank=True)
     retained_until = models.DateField(null=True, blank=True)
+    retention_method = models.CharField("accord écrit recueilli", max_length=20, choices=RetentionMethod.choices, blank=True)
+    retention_follow_up_need = models.TextField("besoin de suivi justifiant la conservation", blank=True)
+    retention_agreement_reference = models.CharField("référence de l'accord écrit", max_length=200, blank=True)
+    retention_agreement_date = models.DateField("date de l'accord écrit", null=True, blank=True)
+    retention_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     destroyed_at = models.DateTimeField(null=True, blank=True)
     destruction_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -485,6 +564,19 @@ class BilanFile(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(kind__in=["working", "attendance", "invoice", "convention"]), name="bilanfile_kind_valid"
+            ),
+            # CT-09 (b): an agreement says how it was obtained, the follow-up need, and the written
+            # document carrying it (its reference and date).
+            models.CheckConstraint(
+                condition=models.Q(retention_agreed_at__isnull=True, retention_method="")
+                | models.Q(retention_agreed_at__isnull=False, retention_method="unspecified")
+                | (
+                    models.Q(retention_agreed_at__isnull=False, retention_method__in=["online", "signed_paper", "email"])
+                    & ~models.Q(retention_follow_up_need="")
+                    & ~models.Q(retention_agreement_reference="")
+                    & models.Q(retention_agreement_date__isnull=False)
+                ),
+                name="bilanfile_retention_agreement_documented",
             ),
         ]
 

@@ -204,6 +204,13 @@ TIMELINE_LABELS = {
     "message.sent": "Message échangé",
     "bilan.follow_up_reminded": "Rappel de l'entretien de suivi",
     "bilan_file.downloaded": "Document consulté",
+    "third_party_access.granted": "Lien d'accès sécurisé envoyé à un destinataire",
+    "third_party_access.revoked": "Lien d'accès d'un destinataire désactivé",
+    "third_party_access.opened": "Suivi consulté par un destinataire",
+    "third_party_access.downloaded": "Document téléchargé par un destinataire",
+    "third_party_access.refused": "Accès refusé à un destinataire (lien ou accord échu)",
+    "appointment.consultant_changed": "Rendez-vous confié au nouveau consultant",
+    "appointment.reassignment_blocked": "Rendez-vous à déplacer : nouveau consultant indisponible",
 }
 
 
@@ -249,3 +256,92 @@ def convention_awaiting_signature(*, bilan_id, kind: str):
     from bilans.models import Convention
 
     return Convention.objects.filter(bilan_id=bilan_id, kind=kind, status=Convention.Status.SENT).order_by("-created_at").first()
+
+
+# --- third parties' secure links (CT-07) ---------------------------------------------------------
+# Which published documents stand for each sharing scope: the synthèse, and the detailed results
+# (the interpretation of the questionnaires and tests). Only what the beneficiary agreed to, no more.
+SHARING_SCOPE_DOC_TYPES = {"synthesis": ("synthesis",), "results": ("results_interpretation",)}
+SHARING_SCOPE_SLUGS = {"synthesis": "synthese", "results": "resultats"}
+
+
+def shared_document(bilan: Bilan, scope: str):
+    """The latest document of ``scope`` published to the beneficiary (validated, PDF rendered,
+    not destroyed): never a draft nor a version in review. None when there is none."""
+    from bilans.documents.models import Document
+
+    doc_types = SHARING_SCOPE_DOC_TYPES.get(scope)
+    if not doc_types:
+        return None
+    return (
+        Document.objects.filter(bilan=bilan, doc_type__in=doc_types, status=Document.Status.PUBLISHED, destroyed_at__isnull=True)
+        .exclude(pdf_sha256="")
+        .order_by("-published_at")
+        .first()
+    )
+
+
+def third_party_access_page(access) -> dict:
+    """What a third party's page shows: the status and dates of the bilan (always, CT-07
+    "employer views show status only") and, for each scope the beneficiary agrees to share with
+    this recipient at this moment, the published document if there is one."""
+    from ai.generation.doctypes import TYPES
+    from bilans.models import SharingConsent
+    from bilans.services import sharing_scopes_allowed
+
+    documents, pending = [], []
+    for scope in sharing_scopes_allowed(bilan=access.bilan, recipient_email=access.recipient_email):
+        label = SharingConsent.Scope(scope).label
+        document = shared_document(access.bilan, scope)
+        if document is None:
+            pending.append(label)
+        else:
+            documents.append({
+                "scope": scope, "slug": SHARING_SCOPE_SLUGS[scope], "label": label, "type_label": TYPES[document.doc_type].label,
+                "published_at": document.published_at, "pages": document.pdf_pages,
+            })
+    return {
+        "status": bilan_status_for_employer(access.bilan),
+        "documents": documents,
+        "pending": pending,
+        "expires_at": access.expires_at,
+        "recipient_name": access.recipient_name,
+        "beneficiary_name": access.bilan.beneficiary.full_name,
+    }
+
+
+def third_party_accesses(bilan: Bilan, *, now: datetime | None = None) -> list:
+    """The links sent for a bilan, newest first, each with its ``state`` now (active, expired,
+    revoked, replaced) and its French label."""
+    from bilans.models import ThirdPartyAccess
+
+    moment = clock.now(now)
+    labels = {"active": "Actif", "expired": "Expiré", "revoked": "Désactivé", "replaced": "Remplacé par un nouveau lien"}
+    accesses = list(ThirdPartyAccess.objects.filter(bilan=bilan).select_related("created_by").order_by("-created_at"))
+    for access in accesses:
+        access.current_state = access.state(moment)
+        access.state_label = labels[access.current_state]
+        access.state_tone = "success" if access.current_state == "active" else "neutral"
+    return accesses
+
+
+def sharing_recipients(bilan: Bilan) -> list[dict]:
+    """The recipients the beneficiary agrees to share something with now (one entry per e-mail,
+    with the scopes in force), to whom a secure link can be sent."""
+    from bilans.models import SharingConsent, ThirdPartyAccess
+
+    live = {
+        email.lower()
+        for email in ThirdPartyAccess.objects.filter(bilan=bilan, revoked_at__isnull=True, expires_at__gt=clock.now()).values_list("recipient_email", flat=True)
+    }
+    recipients: dict[str, dict] = {}
+    for consent in SharingConsent.objects.filter(bilan=bilan, withdrawn_at__isnull=True).order_by("given_at"):
+        email = consent.recipient_email.lower()
+        entry = recipients.setdefault(
+            email,
+            {"email": email, "name": consent.recipient_name, "kind_label": consent.get_recipient_kind_display(), "scopes": [], "has_live_link": email in live},
+        )
+        entry["name"] = consent.recipient_name
+        if consent.get_scope_display() not in entry["scopes"]:
+            entry["scopes"].append(consent.get_scope_display())
+    return list(recipients.values())

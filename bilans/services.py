@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -23,8 +25,10 @@ from bilans.models import (
     Session,
     SharingConsent,
     Task,
+    ThirdPartyAccess,
 )
-from config.errors import Conflict, Forbidden, InvalidInput
+from config.dramatiq import enqueue_on_commit
+from config.errors import Conflict, Forbidden, InvalidInput, NotFound
 from organisations.accounts.models import Role, User
 from organisations.accounts.services import audit_event_record
 from organisations.permissions import CHANGE_BENEFICIARY, VIEW_BENEFICIARY, ensure_role
@@ -74,7 +78,9 @@ def beneficiary_assign_consultant(*, beneficiary: Beneficiary, consultant: User,
     beneficiary.save(update_fields=["consultant", "updated_at"])
     for perm in (VIEW_BENEFICIARY, CHANGE_BENEFICIARY):
         assign_perm(perm, consultant, beneficiary)
-    moved_bilans, moved_threads = _follow_consultant(beneficiary=beneficiary, consultant=consultant, actor=actor)
+    moved_bilans, moved_threads, appointments = _follow_consultant(
+        beneficiary=beneficiary, consultant=consultant, actor=actor, previous_consultant_id=previous.pk if previous else None
+    )
     audit_event_record(
         action="beneficiary.consultant_assigned",
         actor=actor,
@@ -82,6 +88,7 @@ def beneficiary_assign_consultant(*, beneficiary: Beneficiary, consultant: User,
         details={
             "consultant_id": consultant.pk, "previous_consultant_id": previous.pk if previous else None,
             "bilan_ids": moved_bilans, "threads_moved": moved_threads,
+            "appointments_moved": len(appointments["moved"]), "appointments_kept": len(appointments["kept"]),
         },
     )
     return beneficiary
@@ -90,16 +97,26 @@ def beneficiary_assign_consultant(*, beneficiary: Beneficiary, consultant: User,
 CONSULTANT_FOLLOWS_STATUSES = (*Bilan.OPEN_STATUSES, Bilan.Status.FINISHED, Bilan.Status.FOLLOW_UP_DONE)
 
 
-def _follow_consultant(*, beneficiary: Beneficiary, consultant: User, actor: User) -> tuple[list[str], int]:
+def _follow_consultant(
+    *, beneficiary: Beneficiary, consultant: User, actor: User, previous_consultant_id: int | None = None
+) -> tuple[list[str], int, dict[str, list[str]]]:
     """The bilans still running (open, or finished awaiting the follow-up and the closing) and
     the message threads of the person move to the newly assigned consultant: the former one
-    no longer runs them nor reads the threads. Closed and abandoned bilans keep their history."""
+    no longer runs them nor reads the threads. Closed and abandoned bilans keep their history.
+    The person's upcoming appointments with a former consultant follow too, when the new
+    consultant is free at their time (``bilans.scheduling.services.appointments_follow_consultant``)."""
     from bilans.messaging.models import Thread
+    from bilans.scheduling.services import _serialize_bookings_of, appointments_follow_consultant
 
     moved = []
+    former_ids = {previous_consultant_id}
+    # The new consultant's bookings are serialised before the bilans are locked, in the order
+    # appointment_book takes them (consultant, then bilan).
+    _serialize_bookings_of(consultant)
     bilans = Bilan.objects.select_for_update().filter(beneficiary=beneficiary, status__in=CONSULTANT_FOLLOWS_STATUSES).exclude(consultant=consultant)
     for bilan in bilans:
         previous_id = bilan.consultant_id
+        former_ids.add(previous_id)
         bilan.consultant = consultant
         bilan.save(update_fields=["consultant", "updated_at"])
         moved.append(str(bilan.pk))
@@ -108,7 +125,10 @@ def _follow_consultant(*, beneficiary: Beneficiary, consultant: User, actor: Use
             details={"bilan_id": str(bilan.pk), "consultant_id": consultant.pk, "previous_consultant_id": previous_id},
         )
     threads = Thread.objects.filter(beneficiary=beneficiary).exclude(consultant=consultant).update(consultant=consultant)
-    return moved, threads
+    appointments = appointments_follow_consultant(
+        beneficiary=beneficiary, consultant=consultant, previous_consultant_ids=former_ids, actor=actor, bilan_statuses=CONSULTANT_FOLLOWS_STATUSES
+    )
+    return moved, threads, appointments
 
 
 @transaction.atomic
@@ -879,6 +899,209 @@ def sharing_ensure_allowed(*, bilan: Bilan, recipient_email: str, scope: str) ->
     return consent
 
 
+# --- third parties' secure links (CT-07 sharing, CT-08 access log) ------------------------------
+THIRD_PARTY_ACCESS_DAYS = 30
+THIRD_PARTY_LINK_INVALID = "third_party_link_invalid"
+THIRD_PARTY_LINK_REVOKED = "third_party_link_revoked"
+THIRD_PARTY_LINK_EXPIRED = "third_party_link_expired"
+
+
+def third_party_token_hash(token: str) -> str:
+    return hashlib.sha256((token or "").encode()).hexdigest()
+
+
+def sharing_scopes_allowed(*, bilan: Bilan, recipient_email: str) -> list[str]:
+    """The scopes (``synthesis``, ``results``) the beneficiary agrees, right now, to share with
+    this recipient, each one asked to ``sharing_ensure_allowed`` (the single default-deny rule)."""
+    allowed = []
+    for scope in SharingConsent.Scope.values:
+        try:
+            sharing_ensure_allowed(bilan=bilan, recipient_email=recipient_email, scope=scope)
+        except Forbidden:
+            continue
+        allowed.append(scope)
+    return allowed
+
+
+@transaction.atomic
+def third_party_access_grant(*, actor: User, bilan: Bilan, recipient_email: str, now: datetime | None = None) -> ThirdPartyAccess:
+    """CT-07: the consultant of the bilan (or an administrator) sends a named third party, whom
+    the beneficiary agreed to share something with, a secure link valid 30 days. Refused
+    (403 ``sharing_not_agreed``, nothing sent) without an agreement in force for this recipient.
+    A previous link of the same recipient stops working. Only the token's hash is kept; the link
+    is e-mailed once the transaction commits."""
+    _ensure_manage(actor, bilan)
+    bilan = Bilan.objects.select_for_update().select_related("beneficiary").get(pk=bilan.pk)
+    email = (recipient_email or "").strip().lower()
+    scopes = sharing_scopes_allowed(bilan=bilan, recipient_email=email)
+    if not scopes:
+        sharing_ensure_allowed(bilan=bilan, recipient_email=email, scope=SharingConsent.Scope.SYNTHESIS)  # raises the refusal
+    consent = (
+        SharingConsent.objects.filter(bilan=bilan, recipient_email__iexact=email, withdrawn_at__isnull=True).order_by("-given_at").first()
+    )
+    moment = clock.now(now)
+    replaced = ThirdPartyAccess.objects.filter(bilan=bilan, recipient_email__iexact=email, revoked_at__isnull=True).update(
+        revoked_at=moment, revoked_by=actor, end_reason=ThirdPartyAccess.EndReason.REPLACED
+    )
+    token = secrets.token_urlsafe(32)
+    access = ThirdPartyAccess.objects.create(
+        bilan=bilan, recipient_kind=consent.recipient_kind, recipient_name=consent.recipient_name, recipient_email=email,
+        token_hash=third_party_token_hash(token), created_by=actor, created_at=moment,
+        expires_at=moment + timedelta(days=THIRD_PARTY_ACCESS_DAYS),
+    )
+    audit_event_record(
+        action="third_party_access.granted", actor=actor, target=access,
+        details={
+            "bilan_id": str(bilan.pk), "recipient_kind": access.recipient_kind, "scopes": scopes,
+            "expires_at": access.expires_at.isoformat(), "replaced": replaced,
+        },
+    )
+    _third_party_access_email_on_commit(access=access, token=token)
+    return access
+
+
+def _third_party_access_email_on_commit(*, access: ThirdPartyAccess, token: str) -> None:
+    """The link goes by e-mail from the worker after commit (retried if SMTP fails)."""
+    from bilans.tasks import send_third_party_access
+
+    enqueue_on_commit(send_third_party_access, str(access.pk), token)
+
+
+def third_party_access_email_send(*, access_id, token: str) -> None:
+    """Send the recipient their personal link: the person's and organisation's names, the link
+    and its end date, never the beneficiary's content."""
+    from django.core.mail import send_mail
+
+    from tenants.selectors import organisation_url
+
+    access = ThirdPartyAccess.objects.select_related("bilan__beneficiary").filter(pk=access_id, revoked_at__isnull=True).first()
+    if access is None:
+        return
+    organisation = current_organisation_row()
+    beneficiary = access.bilan.beneficiary
+    send_mail(
+        subject=f"Suivi d'un bilan de compétences : {beneficiary.full_name}",
+        message=(
+            f"Bonjour {access.recipient_name},\n\n"
+            f"Avec l'accord de la personne qui le réalise ({beneficiary.full_name}), {organisation.name} vous donne accès au suivi de son bilan de compétences : "
+            "son étape et ses dates, et les documents que la personne a accepté de vous communiquer, tant que son accord est en vigueur.\n\n"
+            f"Ouvrez ce lien personnel, valable jusqu'au {timezone.localtime(access.expires_at):%d/%m/%Y} : "
+            f"{organisation_url(organisation, f'/partage/{token}/')}\n\n"
+            "Ce lien vous est réservé : ne le transférez pas. Chaque consultation est enregistrée.\n"
+        ),
+        from_email=None,
+        recipient_list=[access.recipient_email],
+    )
+
+
+def _ensure_can_see_accesses(actor: User, bilan: Bilan) -> None:
+    from organisations.permissions import is_bilan_beneficiary
+
+    if not is_bilan_beneficiary(actor, bilan):
+        _ensure_manage(actor, bilan)
+
+
+@transaction.atomic
+def third_party_access_revoke(*, actor: User, access: ThirdPartyAccess, now: datetime | None = None) -> ThirdPartyAccess:
+    """The link stops working at once. By the bilan's consultant, an administrator, or the
+    beneficiary themself. Revoking an ended link changes nothing."""
+    _ensure_can_see_accesses(actor, access.bilan)
+    access = ThirdPartyAccess.objects.select_for_update().get(pk=access.pk)
+    if access.revoked_at is None:
+        access.revoked_at, access.revoked_by, access.end_reason = clock.now(now), actor, ThirdPartyAccess.EndReason.REVOKED
+        access.save(update_fields=["revoked_at", "revoked_by", "end_reason"])
+        audit_event_record(
+            action="third_party_access.revoked", actor=actor, target=access,
+            details={"bilan_id": str(access.bilan_id), "recipient_kind": access.recipient_kind},
+        )
+    return access
+
+
+def _third_party_access_for_token(token: str, *, moment: datetime, purpose: str) -> ThirdPartyAccess:
+    """The access behind a link, or a French refusal: unknown token → ``third_party_link_invalid``;
+    revoked or replaced → ``third_party_link_revoked``; expired → ``third_party_link_expired``
+    (pages answer 404 and 410). A refused use of a known link is written to the access log."""
+    access = None
+    if token and len(token) <= 200:
+        access = ThirdPartyAccess.objects.select_related("bilan", "bilan__beneficiary").filter(token_hash=third_party_token_hash(token)).first()
+    if access is None:
+        raise NotFound("Ce lien de partage n'est pas valide. Vérifiez qu'il est complet, ou demandez-en un nouveau à l'organisme.", code=THIRD_PARTY_LINK_INVALID)
+    refusal = None
+    if access.revoked_at is not None:
+        refusal = NotFound(
+            "Ce lien de partage a été désactivé : il ne donne plus accès au bilan. Si vous en avez encore besoin, contactez l'organisme.",
+            code=THIRD_PARTY_LINK_REVOKED,
+        )
+    elif access.expires_at <= moment:
+        refusal = NotFound(
+            f"Ce lien de partage a expiré le {timezone.localtime(access.expires_at):%d/%m/%Y}. Demandez à l'organisme de vous en envoyer un nouveau.",
+            code=THIRD_PARTY_LINK_EXPIRED,
+        )
+    if refusal is not None:
+        with transaction.atomic():
+            audit_event_record(
+                action="third_party_access.refused", target=access,
+                details={"bilan_id": str(access.bilan_id), "purpose": purpose, "code": refusal.code},
+            )
+        raise refusal
+    return access
+
+
+def third_party_access_open(*, token: str, now: datetime | None = None) -> ThirdPartyAccess:
+    """A third party opens their link (no account): counted and written to the access log
+    (CT-08), without any content. What the page may show comes from
+    ``selectors.third_party_access_page``."""
+    moment = clock.now(now)
+    access = _third_party_access_for_token(token, moment=moment, purpose="open")
+    with transaction.atomic():
+        ThirdPartyAccess.objects.filter(pk=access.pk).update(open_count=F("open_count") + 1, last_opened_at=moment)
+        audit_event_record(
+            action="third_party_access.opened", target=access,
+            details={"bilan_id": str(access.bilan_id), "recipient_kind": access.recipient_kind},
+        )
+    access.refresh_from_db(fields=["open_count", "last_opened_at"])
+    return access
+
+
+def third_party_access_download(*, token: str, scope: str, now: datetime | None = None):
+    """The PDF of the published synthèse or detailed results, for a third party whose link is
+    valid and only while the beneficiary's agreement for this recipient and this scope is in
+    force (asked to ``sharing_ensure_allowed`` at each download). Returns (document, bytes),
+    decrypted by the documents app; each download is written to the access log (CT-08)."""
+    from bilans.documents.services import document_pdf
+    from bilans.selectors import shared_document
+
+    moment = clock.now(now)
+    access = _third_party_access_for_token(token, moment=moment, purpose="download")
+    if scope not in SharingConsent.Scope.values:
+        raise NotFound("Document introuvable.", code="shared_document_not_found")
+    try:
+        sharing_ensure_allowed(bilan=access.bilan, recipient_email=access.recipient_email, scope=scope)
+    except Forbidden as refusal:
+        with transaction.atomic():
+            audit_event_record(
+                action="third_party_access.refused", target=access,
+                details={"bilan_id": str(access.bilan_id), "purpose": "download", "scope": scope, "code": refusal.code},
+            )
+        raise Forbidden(
+            "Ce document ne vous est pas accessible : le bénéficiaire n'a pas donné, ou a retiré, son accord pour vous le communiquer.",
+            code=refusal.code,
+        ) from None
+    document = shared_document(access.bilan, scope)
+    if document is None:
+        raise NotFound("Ce document n'est pas disponible pour l'instant.", code="shared_document_not_available")
+    data = document_pdf(document)
+    with transaction.atomic():
+        audit_event_record(
+            action="third_party_access.downloaded", target=access,
+            details={
+                "bilan_id": str(access.bilan_id), "recipient_kind": access.recipient_kind, "scope": scope,
+                "document_id": str(document.pk), "doc_type": document.doc_type, "sha256": document.pdf_sha256,
+            },
+        )
+    return document, data
+
+
 # =================================================================================================
 # Convention (CT-14, CT-15) and contract (CT-17)
 # =================================================================================================
@@ -1272,22 +1495,89 @@ RETENTION_MAX_YEARS = 3  # CT-09 / RG-02: at most 3 years, on a written agreemen
 
 
 @transaction.atomic
-def bilan_file_agree_retention(*, actor: User, record: BilanFile, keep_until: date, now: datetime | None = None) -> BilanFile:
-    """Record the beneficiary's written agreement to keep a working document after the end, for
-    their follow-up (CT-09 b), until ``keep_until`` (at most 3 years after the end)."""
-    _ensure_manage(actor, record.bilan)
+def bilan_file_agree_retention(
+    *,
+    actor: User,
+    record: BilanFile,
+    keep_until: date,
+    method: str = "",
+    follow_up_need: str = "",
+    agreement_reference: str = "",
+    agreement_date: date | None = None,
+    now: datetime | None = None,
+) -> BilanFile:
+    """CT-09 (b): record the beneficiary's *written* agreement to keep a working document after
+    the end of the bilan, for their follow-up, until ``keep_until`` (at most 3 years after the
+    end). What is kept: how the written agreement was obtained (``signed_paper`` or ``email``,
+    recorded by the consultant or an administrator, with the reference and date of that written
+    document), and the follow-up need it is based on. The beneficiary may also agree online from
+    their space, for a document made available to them: the method is then ``online`` and the
+    reference and date are those of their online agreement. Anything missing is refused."""
+    from organisations.permissions import is_bilan_beneficiary
+
     moment = clock.now(now)
+    today = timezone.localdate(moment)
+    by_beneficiary = is_bilan_beneficiary(actor, record.bilan)
+    if by_beneficiary:
+        if record.shared_with_beneficiary_at is None or record.destroyed_at is not None:
+            raise NotFound("Document introuvable.", code="bilan_file_not_found")
+        method = BilanFile.RetentionMethod.ONLINE
+        agreement_reference = f"Accord en ligne du bénéficiaire depuis son espace, le {timezone.localtime(moment):%d/%m/%Y à %H:%M}"
+        agreement_date = today
+    else:
+        _ensure_manage(actor, record.bilan)
+        if method in (Consent.Method.ORAL_RECORDED, Consent.Method.ONLINE):
+            raise InvalidInput(
+                "La conservation demande un accord écrit du bénéficiaire (article R6313-7) : un document papier signé ou un e-mail. "
+                "Le bénéficiaire peut aussi donner son accord en ligne depuis son espace.",
+                code="retention_agreement_not_written",
+            )
+        if method not in (BilanFile.RetentionMethod.SIGNED_PAPER, BilanFile.RetentionMethod.EMAIL):
+            raise InvalidInput("Indiquez comment l'accord écrit du bénéficiaire a été recueilli.", code="retention_method_required")
+    if record.kind != BilanFile.Kind.WORKING:
+        raise InvalidInput("Seuls les documents de travail ont besoin d'un accord de conservation.", code="retention_not_needed")
+    if record.destroyed_at is not None:
+        raise Conflict("Ce document a déjà été détruit.", code="bilan_file_destroyed")
+    follow_up_need = (follow_up_need or "").strip()
+    agreement_reference = (agreement_reference or "").strip()[:200]
+    if not follow_up_need:
+        raise InvalidInput("Indiquez le besoin de suivi qui justifie de conserver ce document.", code="retention_follow_up_need_required")
+    if not agreement_reference:
+        raise InvalidInput(
+            "Indiquez la référence de l'accord écrit (par exemple : « courrier signé remis en entretien », « e-mail du bénéficiaire »).",
+            code="retention_agreement_reference_required",
+        )
+    if agreement_date is None:
+        raise InvalidInput("Indiquez la date de l'accord écrit.", code="retention_agreement_date_required")
+    if agreement_date > today:
+        raise InvalidInput("La date de l'accord écrit ne peut pas être dans le futur.", code="retention_agreement_date_in_future")
+    if keep_until is None:
+        raise InvalidInput("Indiquez jusqu'à quand conserver le document.", code="retention_until_required")
     reference = timezone.localdate(record.bilan.ended_at or moment)
     limit = _add_months(reference, 12 * RETENTION_MAX_YEARS)
     if keep_until > limit:
         raise InvalidInput(f"La conservation ne peut pas dépasser 3 ans après la fin du bilan, soit le {limit:%d/%m/%Y} (article R6313-7).", code="retention_too_long")
-    if keep_until <= timezone.localdate(moment):
+    if keep_until <= today:
         raise InvalidInput("La date de conservation doit être dans le futur.", code="retention_in_past")
-    if record.kind != BilanFile.Kind.WORKING:
-        raise InvalidInput("Seuls les documents de travail ont besoin d'un accord de conservation.", code="retention_not_needed")
     record.retention_agreed_at, record.retained_until = moment, keep_until
-    record.save(update_fields=["retention_agreed_at", "retained_until"])
-    audit_event_record(action="bilan_file.retention_agreed", actor=actor, target=record, details={"bilan_id": str(record.bilan_id), "until": keep_until.isoformat()})
+    record.retention_method, record.retention_follow_up_need = method, follow_up_need
+    record.retention_agreement_reference, record.retention_agreement_date = agreement_reference, agreement_date
+    record.retention_recorded_by = actor
+    record.save(update_fields=[
+        "retention_agreed_at", "retained_until", "retention_method", "retention_follow_up_need", "retention_agreement_reference",
+        "retention_agreement_date", "retention_recorded_by",
+    ])
+    audit_event_record(
+        action="bilan_file.retention_agreed", actor=actor, target=record,
+        details={"bilan_id": str(record.bilan_id), "until": keep_until.isoformat(), "method": method, "agreement_date": agreement_date.isoformat()},
+    )
+    if by_beneficiary and record.bilan.consultant_id:
+        from organisations.services import notification_create
+
+        notification_create(
+            recipient=record.bilan.consultant, kind="document", title="Un bénéficiaire accepte la conservation d'un document pour son suivi",
+            url=f"/bilans/{record.bilan_id}/#documents",
+        )
     return record
 
 

@@ -41,3 +41,11 @@ def remind_follow_ups() -> None:
     from bilans.services import follow_ups_remind
 
     follow_ups_remind()
+
+
+@dramatiq.actor(max_retries=5, min_backoff=10_000)
+def send_third_party_access(access_id: str, token: str) -> None:
+    """CT-07: the personal link of a third party the beneficiary agreed to share with."""
+    from bilans.services import third_party_access_email_send
+
+    third_party_access_email_send(access_id=access_id, token=token)

@@ -30,6 +30,8 @@ urlpatterns = [
     path("bilans/<uuid:pk>/convention/<uuid:convention_pk>/<str:action>/", views.bilan_convention_action, name="bilan_convention_action"),
     path("bilans/<uuid:pk>/taches/", views.bilan_task, name="bilan_task"),
     path("bilans/<uuid:pk>/partage/", views.bilan_sharing, name="bilan_sharing"),
+    path("bilans/<uuid:pk>/partage/acces/", views.bilan_third_party_access, name="bilan_third_party_access"),
+    path("bilans/<uuid:pk>/partage/acces/<uuid:access_pk>/desactiver/", views.bilan_third_party_access_revoke, name="bilan_third_party_access_revoke"),
     path("bilans/<uuid:pk>/documents/", views.bilan_file_upload, name="bilan_file_upload"),
     path("bilans/<uuid:pk>/documents/<uuid:file_pk>/<str:action>/", views.bilan_file_action, name="bilan_file_action"),
     path("documents-du-bilan/<uuid:file_pk>/", views.bilan_file_download, name="bilan_file_download"),
@@ -43,6 +45,11 @@ urlpatterns = [
     path("mon-bilan/satisfaction/", views.my_survey, name="my_survey"),
     path("mon-bilan/partage/", views.my_sharing, name="my_sharing"),
     path("mon-bilan/partage/<int:consent_pk>/retirer/", views.my_sharing_withdraw, name="my_sharing_withdraw"),
+    path("mon-bilan/partage/acces/<uuid:access_pk>/desactiver/", views.my_third_party_access_revoke, name="my_third_party_access_revoke"),
+    path("mon-bilan/documents/<uuid:file_pk>/conserver/", views.my_file_retention, name="my_file_retention"),
+    # a third party's secure link (no account): status, and the documents the beneficiary agrees to share
+    path("partage/<str:token>/", views.third_party_page, name="third_party_page"),
+    path("partage/<str:token>/<slug:slug>.pdf", views.third_party_download, name="third_party_download"),
     path("", include("bilans.scheduling.urls")),
     path("", include("bilans.messaging.urls")),
 ]

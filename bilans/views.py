@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from bilans.forms import AssignConsultantForm, BeneficiaryForm
 from bilans.selectors import beneficiary_get, beneficiary_list
@@ -209,7 +209,10 @@ def bilan_detail(request, pk):
         "conventions": bilan.conventions.all(),
         "funding": bilan.funding_sources.all(),
         "sharing": bilan.sharing_consents.all(),
-        "files": bilan.files.all(),
+        "sharing_recipients": selectors.sharing_recipients(bilan),
+        "accesses": selectors.third_party_accesses(bilan),
+        "files": bilan.files.select_related("retention_recorded_by").all(),
+        "retention_methods": bforms.RetentionForm.base_fields["method"].choices,
         "tasks": bilan.tasks.all(),
         "surveys": bilan.surveys.all(),
         "session_form": bforms.SessionForm(),
@@ -418,8 +421,10 @@ def bilan_file_action(request, pk, file_pk, action):
     elif action == "conserver":
         form = bforms.RetentionForm(request.POST)
         if form.is_valid():
-            _run(request, lambda: services.bilan_file_agree_retention(actor=request.user, record=record, keep_until=form.cleaned_data["keep_until"]),
-                 "Accord de conservation enregistré.")
+            d = form.cleaned_data
+            _run(request, lambda: services.bilan_file_agree_retention(
+                actor=request.user, record=record, keep_until=d["keep_until"], method=d["method"], follow_up_need=d["follow_up_need"],
+                agreement_reference=d["agreement_reference"], agreement_date=d["agreement_date"]), "Accord écrit de conservation enregistré.")
         else:
             _form_errors(request, form)
     else:
@@ -512,6 +517,7 @@ def my_bilan(request):
             objectives=bilan.objectives.all(),
             sharing=bilan.sharing_consents.filter(withdrawn_at__isnull=True),
             sharing_form=bforms.SharingConsentForm(),
+            accesses=selectors.third_party_accesses(bilan),
         )
     return render(request, "bilans/my_bilan.html", context)
 
@@ -642,3 +648,101 @@ def bilan_forfait(request, pk):
     code = request.POST.get("forfait_code", "")
     _run(request, lambda: services.bilan_assign_forfait(bilan=bilan, forfait_code=code, actor=request.user), "Forfait attribué : ses crédits sont réservés pour ce bilan.")
     return _back(bilan)
+
+
+# =================================================================================================
+# Third parties' secure links (CT-07 sharing, CT-08 access log)
+# =================================================================================================
+@staff_of_organisation
+@require_POST
+def bilan_third_party_access(request, pk):
+    """Send a recipient the beneficiary agreed to share with a secure link (default deny)."""
+    bilan = _bilan_for_staff(request, pk)
+    form = bforms.ThirdPartyAccessForm(request.POST)
+    if form.is_valid():
+        email = form.cleaned_data["recipient_email"]
+        _run(request, lambda: services.third_party_access_grant(actor=request.user, bilan=bilan, recipient_email=email),
+             f"Lien sécurisé envoyé à {email} : valable {services.THIRD_PARTY_ACCESS_DAYS} jours, il suit l'accord du bénéficiaire.")
+    else:
+        _form_errors(request, form)
+    return _back(bilan, "partage")
+
+
+@staff_of_organisation
+@require_POST
+def bilan_third_party_access_revoke(request, pk, access_pk):
+    from bilans.models import ThirdPartyAccess
+
+    bilan = _bilan_for_staff(request, pk)
+    access = get_object_or_404(ThirdPartyAccess, pk=access_pk, bilan=bilan)
+    _run(request, lambda: services.third_party_access_revoke(actor=request.user, access=access), "Lien désactivé : il ne donne plus accès au bilan.")
+    return _back(bilan, "partage")
+
+
+@role_required(Role.BENEFICIARY)
+@require_POST
+def my_third_party_access_revoke(request, access_pk):
+    from bilans.models import ThirdPartyAccess
+
+    bilan = _mine(request)
+    access = get_object_or_404(ThirdPartyAccess, pk=access_pk, bilan=bilan)
+    _run(request, lambda: services.third_party_access_revoke(actor=request.user, access=access), "Lien désactivé : ce destinataire n'a plus accès à votre bilan.")
+    return redirect("/mon-bilan/#partage")
+
+
+@role_required(Role.BENEFICIARY)
+@require_POST
+def my_file_retention(request, file_pk):
+    """CT-09 (b): the beneficiary agrees online to keep a document made available to them."""
+    bilan = _mine(request)
+    record = get_object_or_404(BilanFile, pk=file_pk, bilan=bilan, shared_with_beneficiary_at__isnull=False)
+    form = bforms.MyRetentionForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        _run(request, lambda: services.bilan_file_agree_retention(
+            actor=request.user, record=record, keep_until=d["keep_until"], follow_up_need=d["follow_up_need"]),
+            "Votre accord est enregistré : ce document sera conservé jusqu'à la date choisie, puis détruit.")
+    else:
+        _form_errors(request, form)
+    return redirect("/mon-bilan/#documents")
+
+
+def _third_party_headers(response: HttpResponse) -> HttpResponse:
+    """A private page behind a secret link: never indexed, cached, nor leaked in a Referer."""
+    response["X-Robots-Tag"] = "noindex, nofollow, noarchive"
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+THIRD_PARTY_GONE = (services.THIRD_PARTY_LINK_REVOKED, services.THIRD_PARTY_LINK_EXPIRED)
+
+
+def _third_party_refusal(request, error: ApplicationError) -> HttpResponse:
+    status = 410 if error.code in THIRD_PARTY_GONE else error.status
+    return _third_party_headers(render(request, "partage/closed.html", {"message": error.message, "code": error.code}, status=status))
+
+
+@require_GET
+def third_party_page(request, token):
+    """CT-07: a third party's page, without an account, on the organisation's address: the
+    status and dates of the bilan, and the documents the beneficiary agrees to share with them
+    now. Unknown link: 404; revoked, replaced or expired: 410. Each opening is logged (CT-08)."""
+    try:
+        access = services.third_party_access_open(token=token)
+    except ApplicationError as error:
+        return _third_party_refusal(request, error)
+    page = selectors.third_party_access_page(access)
+    return _third_party_headers(render(request, "partage/access.html", {"page": page, "token": token}))
+
+
+@require_GET
+def third_party_download(request, token, slug):
+    scope = {v: k for k, v in selectors.SHARING_SCOPE_SLUGS.items()}.get(slug, "")
+    try:
+        document, data = services.third_party_access_download(token=token, scope=scope)
+    except ApplicationError as error:
+        return _third_party_refusal(request, error)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{slug}.pdf"'
+    return _third_party_headers(response)

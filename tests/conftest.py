@@ -172,9 +172,25 @@ def stub_broker():
     broker.flush_all()
 
 
+def _declare_every_actor() -> None:
+    """Import every app's ``tasks`` module, as the worker process does at start: a queue declared
+    after a worker started may never be consumed by it, and the test would wait forever."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for app in apps.get_app_configs():
+        try:
+            import_module(f"{app.name}.tasks")
+        except ModuleNotFoundError as error:
+            if error.name != f"{app.name}.tasks":
+                raise
+
+
 @pytest.fixture
 def worker(stub_broker):
     """A real dramatiq worker consuming the stub broker in threads."""
+    _declare_every_actor()
     worker = dramatiq.Worker(stub_broker, worker_timeout=100, worker_threads=2)
     worker.start()
     yield worker

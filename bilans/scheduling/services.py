@@ -326,6 +326,118 @@ def appointment_cancel(*, actor: User, appointment: Appointment, now: datetime |
     return appointment
 
 
+# --- reassignment of a beneficiary ---------------------------------------------------------------
+def _is_free(consultant: User, starts_at: datetime, ends_at: datetime) -> bool:
+    """The consultant has no live appointment overlapping this time (what the exclusion
+    constraint enforces) and no recorded unavailability (holidays, training) then."""
+    overlapping = Appointment.objects.filter(consultant=consultant, status=Appointment.Status.BOOKED, starts_at__lt=ends_at, ends_at__gt=starts_at)
+    if overlapping.exists():
+        return False
+    return not AvailabilityException.objects.filter(
+        consultant=consultant, kind=AvailabilityException.Kind.UNAVAILABLE, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).exists()
+
+
+def appointments_follow_consultant(
+    *, beneficiary: Beneficiary, consultant: User, previous_consultant_ids, actor: User, bilan_statuses, now: datetime | None = None
+) -> dict[str, list[str]]:
+    """When a beneficiary is given to another consultant (bilans.services._follow_consultant),
+    their upcoming booked appointments with a former consultant (for no bilan or a bilan in
+    ``bilan_statuses``, those that follow the consultant) move to the new consultant, at the same
+    time, when the new consultant is free then. Otherwise the appointment stays with the former
+    consultant, and the new consultant and the administrators are told it must be moved.
+    Each outcome is audited. Runs inside the caller's transaction; the new consultant's bookings
+    are serialised as in ``appointment_book``. Returns {"moved": [ids], "kept": [ids]}."""
+    from django.db.models import Q
+
+    moment = clock.now(now)
+    previous_ids = {pk for pk in previous_consultant_ids if pk is not None and pk != consultant.pk}
+    result: dict[str, list[str]] = {"moved": [], "kept": []}
+    if not previous_ids:
+        return result
+    candidates = list(
+        Appointment.objects.filter(beneficiary=beneficiary, status=Appointment.Status.BOOKED, starts_at__gt=moment, consultant_id__in=previous_ids)
+        .filter(Q(bilan__isnull=True) | Q(bilan__status__in=list(bilan_statuses)))
+        .order_by("starts_at")
+        .values_list("pk", flat=True)
+    )
+    if not candidates:
+        return result
+    _serialize_bookings_of(consultant)
+    for appointment_id in candidates:
+        appointment = (
+            Appointment.objects.select_for_update(of=("self",)).select_related("consultant", "beneficiary__user")
+            .filter(pk=appointment_id, status=Appointment.Status.BOOKED, consultant_id__in=previous_ids).first()
+        )
+        if appointment is None:
+            continue
+        former = appointment.consultant
+        moved = False
+        if _is_free(consultant, appointment.starts_at, appointment.ends_at):
+            try:
+                with transaction.atomic():
+                    Appointment.objects.filter(pk=appointment.pk).update(
+                        consultant=consultant, sequence=appointment.sequence + 1, reminder_24h_sent_at=None, reminder_1h_sent_at=None
+                    )
+                moved = True
+            except IntegrityError as exc:
+                if "appointment_no_double_booking" not in str(exc):
+                    raise
+        details = {
+            "bilan_id": str(appointment.bilan_id) if appointment.bilan_id else None,
+            "consultant_id": consultant.pk, "previous_consultant_id": former.pk, "starts_at": appointment.starts_at.isoformat(),
+        }
+        if moved:
+            appointment.refresh_from_db()
+            audit_event_record(action="appointment.consultant_changed", actor=actor, target=appointment, details=details)
+            _notify_reassigned(appointment, former=former)
+            result["moved"].append(str(appointment.pk))
+        else:
+            audit_event_record(action="appointment.reassignment_blocked", actor=actor, target=appointment, details=details)
+            _notify_reassignment_blocked(appointment, consultant=consultant, former=former)
+            result["kept"].append(str(appointment.pk))
+    return result
+
+
+def _notify_reassigned(appointment: Appointment, *, former: User) -> None:
+    """The new consultant gets the appointment in their calendar (.ics); the beneficiary and the
+    former consultant are told who now holds it."""
+    from organisations.services import notification_create
+
+    when = timezone.localtime(appointment.starts_at).strftime("%d/%m/%Y à %H:%M")
+    consultant = appointment.consultant
+    name = consultant.get_full_name() or consultant.email
+    if consultant.is_active:
+        notification_create(recipient=consultant, kind="appointment", title=f"Rendez-vous repris : le {when}", url="/rendez-vous/")
+        enqueue_on_commit(_email_actor(), str(appointment.pk), consultant.pk, "booked")
+    user = appointment.beneficiary.user
+    if user is not None and user.is_active:
+        notification_create(
+            recipient=user, kind="appointment", title=f"Votre rendez-vous du {when} aura lieu avec {name}", url="/rendez-vous/", email=True
+        )
+    if former.is_active:
+        notification_create(recipient=former, kind="appointment", title=f"Rendez-vous du {when} confié à {name}", url="/rendez-vous/")
+
+
+def _notify_reassignment_blocked(appointment: Appointment, *, consultant: User, former: User) -> None:
+    """The new consultant is not free then: they and the administrators must move it."""
+    from organisations.services import notification_create
+
+    when = timezone.localtime(appointment.starts_at).strftime("%d/%m/%Y à %H:%M")
+    former_name = former.get_full_name() or former.email
+    title = f"Rendez-vous du {when} à déplacer : le nouveau consultant n'est pas disponible"
+    body = (
+        f"Le dossier a été confié à {consultant.get_full_name() or consultant.email}, qui n'est pas disponible le {when} "
+        f"(un autre rendez-vous ou une absence à cette heure). Ce rendez-vous reste pour l'instant avec {former_name} : "
+        "annulez-le et proposez un nouveau créneau au bénéficiaire, ou libérez ce créneau."
+    )
+    recipients = {consultant.pk: consultant} if consultant.is_active else {}
+    for admin in User.objects.filter(role=Role.ADMIN, is_active=True).order_by("date_joined")[:10]:
+        recipients.setdefault(admin.pk, admin)
+    for user in recipients.values():
+        notification_create(recipient=user, kind="appointment", title=title, body=body, url="/rendez-vous/", email=True)
+
+
 # --- reminders --------------------------------------------------------------------------------
 def appointment_reminders_send(*, now: datetime | None = None) -> list[tuple[str, str]]:
     """Send the reminders that are due: 24 hours and 1 hour before (e-mail with the .ics; the

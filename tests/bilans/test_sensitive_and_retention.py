@@ -87,10 +87,11 @@ def test_retention_destroys_working_files_keeps_records_and_agreed_ones(bilan, i
     assert encrypted_file_read(working.file) == PDF
     assert retention_purge(now=clock.now) == 0  # bilan still running
     _ended(bilan, clock.now)
+    agreement = dict(method="signed_paper", follow_up_need="Entretien de suivi", agreement_reference="Accord signé", agreement_date=date(2026, 11, 2))
     with pytest.raises(InvalidInput) as error:
-        bilan_file_agree_retention(actor=in_a.consultant, record=kept, keep_until=date(2029, 11, 3), now=clock.now)
+        bilan_file_agree_retention(actor=in_a.consultant, record=kept, keep_until=date(2029, 11, 3), now=clock.now, **agreement)
     assert error.value.code == "retention_too_long"
-    bilan_file_agree_retention(actor=in_a.consultant, record=kept, keep_until=date(2027, 11, 2), now=clock.now)
+    bilan_file_agree_retention(actor=in_a.consultant, record=kept, keep_until=date(2027, 11, 2), now=clock.now, **agreement)
     path = tmp_path / working.file.name
     assert retention_purge(now=clock.advance(hours=1)) == 1
     assert retention_purge(now=clock.advance(hours=1)) == 0  # idempotent
