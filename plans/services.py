@@ -15,6 +15,7 @@ import calendar
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
@@ -585,12 +586,37 @@ def credits_grant(
     return entry
 
 
+def _bilan_allowed(allowed_bilan_ids: Collection | Callable[[uuid.UUID], bool], bilan_id: uuid.UUID) -> bool:
+    if callable(allowed_bilan_ids):
+        return bool(allowed_bilan_ids(bilan_id))
+    allowed = set()
+    for value in allowed_bilan_ids:
+        try:
+            allowed.add(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+        except (TypeError, ValueError):
+            continue
+    return bilan_id in allowed
+
+
 @transaction.atomic
 def credits_transfer(
-    *, organisation, from_bilan_id, to_bilan_id, amount: int, actor, idempotency_key: str, reason: str = ""
+    *,
+    organisation,
+    from_bilan_id,
+    to_bilan_id,
+    amount: int,
+    actor,
+    idempotency_key: str,
+    allowed_bilan_ids: Collection | Callable[[uuid.UUID], bool],
+    reason: str = "",
 ) -> LedgerEntry:
     """Enterprise organisations: move credits between two bilans' budgets (their expiry dates
-    travel with them)."""
+    travel with them).
+
+    The public schema cannot see an organisation's bilans (no cross-schema key), so the caller
+    passes the bilans the actor may use: their ids, or a predicate on a bilan id (from
+    ``organisations.permissions``). Both bilans must be among them, else 404
+    ``transfer_bilan_not_allowed`` and nothing moves."""
     organisation = organisation_resolve(organisation)
     from organisations.permissions import ensure_role
     from organisations.accounts.models import Role
@@ -600,6 +626,8 @@ def credits_transfer(
     if plan is None or plan.code != "enterprise":
         raise Forbidden("Les transferts de crédits entre bilans sont réservés à la formule Enterprise.", code="plan_feature_unavailable")
     from_bilan_id, to_bilan_id = _uuid(from_bilan_id), _uuid(to_bilan_id)
+    if not (_bilan_allowed(allowed_bilan_ids, from_bilan_id) and _bilan_allowed(allowed_bilan_ids, to_bilan_id)):
+        raise NotFound("Choisissez deux bilans de votre organisme.", code="transfer_bilan_not_allowed")
     if from_bilan_id == to_bilan_id:
         raise InvalidInput("Choisissez deux bilans différents.", code="same_bilan")
     if not isinstance(amount, int) or amount <= 0:

@@ -249,10 +249,6 @@ def transfer(request):
         messages.error(request, "Indiquez les deux bilans et un nombre de crédits positif.")
         return redirect("plans:credits")
     data = form.cleaned_data
-    visible = _visible_bilans(request.user)
-    if data["source"] not in visible or data["target"] not in visible:
-        messages.error(request, "Choisissez deux bilans de votre organisme.")
-        return redirect("plans:credits")
     try:
         services.credits_transfer(
             organisation=request.tenant,
@@ -261,6 +257,7 @@ def transfer(request):
             amount=data["credits"],
             actor=request.user,
             idempotency_key=f"transfer:{request.POST.get('nonce') or uuid.uuid4()}",
+            allowed_bilan_ids=_visible_bilans(request.user).keys(),
             reason=data["reason"],
         )
     except ApplicationError as error:

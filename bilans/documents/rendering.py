@@ -9,6 +9,7 @@ from django.utils.html import escape
 from ai.generation.doctypes import TYPES
 from bilans.documents import templating
 from bilans.documents.charts import bar_chart_svg, chart_text
+from bilans.documents.content import sanitise_body, sanitise_template
 from bilans.documents.pdf import html_to_pdf, layout_html
 from bilans.documents.selectors import activity_declaration_sentence, current_organisation, document_settings, template_html
 
@@ -111,7 +112,8 @@ def values_for(document, version, brand: dict) -> dict[str, str]:
         "document.version": str(version.number) if version else "",
         "document.date_validation": _date(document.validated_at),
         "date.jour": _date(timezone.localdate()),
-        "contenu": version.content_html if version else "",
+        # sanitised again: a version saved before a sanitiser rule existed must still lay out
+        "contenu": sanitise_body(version.content_html) if version else "",
         "graphiques": charts_html(document.charts, brand["colour"]),
         "signatures": signatures_html(document),
         "mention_ia": ai_mention(document),
@@ -120,7 +122,7 @@ def values_for(document, version, brand: dict) -> dict[str, str]:
 
 def body_html(document, version, *, template: str | None = None, brand: dict | None = None) -> str:
     brand = brand or branding()
-    template = template if template is not None else template_html(document.doc_type)
+    template = sanitise_template(template if template is not None else template_html(document.doc_type))
     values = values_for(document, version, brand)
     html = templating.render(template, values)
     if "mention_ia" not in templating.VARIABLE_RE.findall(template):

@@ -18,7 +18,8 @@ from django.utils import timezone
 from bilans.quality import sources
 from bilans.quality.indicators import BY_NUMBER
 from bilans.quality.models import Complaint, Evidence, ImprovementAction, Partner, StaffQualification, StaffTraining, WatchEntry
-from bilans.quality.selectors import coverage, coverage_summary, result_figures
+from bilans.quality.selectors import coverage, coverage_summary, evidence_content, result_figures
+from config.errors import NotFound
 
 
 def _csv(header: list[str], rows) -> bytes:
@@ -120,13 +121,11 @@ def evidence_files(*, start: date, end: date) -> dict[str, bytes]:
         [[_d(a.decided_on), a.title, a.get_origin_display(), a.owner, _d(a.due_on), _d(a.done_on), a.result]
          for a in ImprovementAction.objects.filter(decided_on__lte=end)],
     )
-    for evidence in Evidence.objects.filter(dated__lte=end):
-        if evidence.file:
-            try:
-                with evidence.file.open("rb") as handle:
-                    files[f"{_folder(evidence.indicator)}/pieces/{evidence.pk.hex[:8]}-{evidence.filename or 'piece'}"] = handle.read()
-            except FileNotFoundError:
-                pass
+    for evidence in Evidence.objects.filter(dated__lte=end).exclude(file=""):
+        try:  # the auditor gets the original bytes, decrypted when encrypted at rest
+            files[f"{_folder(evidence.indicator)}/pieces/{evidence.pk.hex[:8]}-{evidence.filename or 'piece'}"] = evidence_content(evidence)
+        except NotFound:  # a file lost from the storage: the index still lists the evidence
+            pass
     return files
 
 

@@ -159,10 +159,15 @@ def _started_per_month(bilans, field: str, start: date, end: date) -> dict[date,
 
 
 def consultant_dashboard(*, user, now=None) -> dict:
+    """« Mon suivi »: the bilans, appointments and drafts the user may see, as scoped by
+    ``organisations.permissions`` (a consultant: the bilans they lead or whose beneficiary is
+    assigned to them; an administrator: the organisation's)."""
+    from organisations.permissions import appointments_visible_to, bilans_visible_to
+
     now = now or timezone.now()
     today = timezone.localdate(now)
     Bilan = sources.model("bilans", "Bilan")
-    mine = Bilan.objects.filter(Q(consultant=user) | Q(beneficiary__consultant=user)).distinct()
+    mine = bilans_visible_to(user)
     documents = []
     try:
         from bilans.documents.selectors import review_queue
@@ -174,7 +179,7 @@ def consultant_dashboard(*, user, now=None) -> dict:
     Appointment = sources.model("scheduling", "Appointment")
     if Appointment is not None:
         appointments = list(
-            Appointment.objects.filter(consultant=user, status="booked", starts_at__gte=now).select_related("beneficiary").order_by("starts_at")[:10]
+            appointments_visible_to(user).filter(status="booked", starts_at__gte=now).select_related("beneficiary").order_by("starts_at")[:10]
         )
     at_risk = []
     Session = sources.model("bilans", "Session")

@@ -24,6 +24,8 @@ class Evidence(models.Model):
     title = models.CharField("titre", max_length=200)
     description = models.TextField("description", blank=True)
     file = models.FileField(upload_to=evidence_upload_to, blank=True)
+    # the file is encrypted at rest (config.crypto); False for files attached before encryption
+    encrypted = models.BooleanField("chiffré au repos", default=False)
     filename = models.CharField(max_length=200, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     dated = models.DateField("date de la preuve")

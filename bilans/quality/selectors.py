@@ -243,3 +243,20 @@ def coverage_summary(statuses: list[IndicatorStatus]) -> dict:
     for status in statuses:
         counts[status.status] += 1
     return counts
+
+
+def evidence_content(evidence: Evidence) -> bytes:
+    """The original bytes of an evidence file: decrypted when it is encrypted at rest (every file
+    attached since encryption), as stored for a file attached before (``encrypted`` is False)."""
+    from config.crypto import encrypted_file_read
+    from config.errors import NotFound
+
+    if not evidence.file:
+        raise NotFound("Cette preuve n'a pas de fichier joint.", code="evidence_file_missing")
+    try:
+        if evidence.encrypted:
+            return encrypted_file_read(evidence.file)
+        with evidence.file.open("rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise NotFound("Le fichier de cette preuve est introuvable.", code="evidence_file_missing") from None

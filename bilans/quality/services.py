@@ -17,6 +17,7 @@ from bilans.quality.models import (
     StaffTraining,
     WatchEntry,
 )
+from config.crypto import encrypted_file_save
 from config.errors import Conflict, InvalidInput
 from organisations.accounts.services import audit_event_record
 
@@ -25,6 +26,8 @@ MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
 @transaction.atomic
 def evidence_attach(*, actor, indicator: int, title: str, dated: date, description: str = "", upload=None) -> Evidence:
+    """Attach a document to an indicator; its file is encrypted at rest like every sensitive file
+    (config.crypto, as message attachments and bilan documents)."""
     if indicator not in BY_NUMBER or not BY_NUMBER[indicator].applies_to_bc:
         raise InvalidInput("Cet indicateur ne s'applique pas aux bilans de compétences.", code="indicator_not_applicable")
     if not (title or "").strip():
@@ -33,25 +36,20 @@ def evidence_attach(*, actor, indicator: int, title: str, dated: date, descripti
     if upload is not None:
         if upload.size > MAX_EVIDENCE_BYTES:
             raise InvalidInput("Le fichier dépasse 20 Mo.", code="evidence_too_large")
+        if hasattr(upload, "seek"):
+            upload.seek(0)
+        data = upload.read(MAX_EVIDENCE_BYTES + 1)
+        if len(data) > MAX_EVIDENCE_BYTES:
+            raise InvalidInput("Le fichier dépasse 20 Mo.", code="evidence_too_large")
         evidence.filename = upload.name[:200]
         evidence.content_type = (getattr(upload, "content_type", "") or "application/octet-stream")[:100]
-        evidence.file.save(upload.name, upload, save=False)
+        encrypted_file_save(evidence.file, upload.name, data)
+        evidence.encrypted = True
     evidence.save()
-    audit_event_record(action="quality.evidence_attached", actor=actor, target=evidence, details={"indicator": indicator})
+    audit_event_record(
+        action="quality.evidence_attached", actor=actor, target=evidence, details={"indicator": indicator, "encrypted": evidence.encrypted}
+    )
     return evidence
-
-
-def evidence_content(evidence: Evidence) -> bytes:
-    """The bytes of an evidence file: decrypted when it was stored encrypted, as stored
-    otherwise (files attached before encryption)."""
-    from config.crypto import decrypt_bytes
-
-    with evidence.file.open("rb") as handle:
-        raw = handle.read()
-    try:
-        return decrypt_bytes(raw)
-    except (ValueError, TypeError):
-        return raw
 
 
 @transaction.atomic

@@ -92,7 +92,7 @@ def evidence_download(request, pk):
         raise NotFound("Preuve introuvable.", code="evidence_not_found")
     from organisations.accounts.services import audit_event_record
 
-    content = services.evidence_content(evidence)
+    content = selectors.evidence_content(evidence)
     audit_event_record(action="quality.evidence_downloaded", actor=request.user, target=evidence, details={"indicator": evidence.indicator})
     response = HttpResponse(content, content_type=evidence.content_type or "application/octet-stream")
     filename = (evidence.filename or "preuve").replace('"', "").replace("\r", "").replace("\n", "")

@@ -32,8 +32,6 @@ TARIFF = [
     ("assessment_complete_analysis", "Analyse complète des résultats", "assessment", 25, False),
     ("ai_career_path_analysis", "Analyse de parcours professionnel (IA)", "ai", 30, False),
     ("ai_career_suggestions", "Suggestions de métiers (IA)", "ai", 25, False),
-    ("ai_documentary_research", "Recherche documentaire ciblée (IA)", "ai", 10, False),
-    ("ai_action_plan_update", "Mise à jour du plan d'action (IA)", "ai", 15, False),
     ("consultant_validation_unchanged", "Validation sans modification", "consultant", 0, False),
     ("consultant_minor_change", "Modification mineure", "consultant", 5, False),
     ("consultant_major_change", "Modification majeure", "consultant", 15, False),
@@ -45,13 +43,12 @@ TARIFF_CODES = [row[0] for row in TARIFF]
 _ESSENTIEL_FEATURES = [
     "document_simple", "document_synthesis", "document_action_plan",
     "assessment_skills", "assessment_interests",
-    "ai_documentary_research",
     "consultant_validation_unchanged", "consultant_minor_change", "consultant_major_change",
     "interview_video_hour", "interview_in_person_hour",
 ]
 _STANDARD_FEATURES = _ESSENTIEL_FEATURES + [
     "document_questionnaire", "documents_personalised", "assessment_personality",
-    "ai_career_suggestions", "ai_action_plan_update", "projects_alternative",
+    "ai_career_suggestions", "projects_alternative",
 ]
 _PREMIUM_FEATURES = _STANDARD_FEATURES + [
     "assessment_complete_analysis", "ai_career_path_analysis", "projects_multiple", "dedicated_consultant",
@@ -62,18 +59,20 @@ _ESSENTIEL_PLAN = [
     "assessment_skills", "assessment_interests", "document_simple", "document_simple",
     "document_synthesis", "document_action_plan", "consultant_minor_change",
 ]  # 85 credits
+# An update of the action plan by the AI is a new draft of it (a regeneration), charged with the
+# type's code like every draft: « document_action_plan » (plans migration 0005).
 _STANDARD_PLAN = _ESSENTIEL_PLAN + [
-    "document_questionnaire", "assessment_personality", "ai_career_suggestions", "ai_documentary_research",
-    "ai_action_plan_update", "interview_video_hour", "consultant_major_change",
-]  # 205 credits
+    "document_questionnaire", "assessment_personality", "ai_career_suggestions",
+    "document_action_plan", "interview_video_hour", "consultant_major_change",
+]  # 195 credits
 _PREMIUM_PLAN = _STANDARD_PLAN + [
     "assessment_complete_analysis", "ai_career_path_analysis", "interview_in_person_hour", "interview_in_person_hour",
-    "interview_video_hour", "document_questionnaire", "ai_documentary_research",
-]  # 390 credits
+    "interview_video_hour", "document_questionnaire",
+]  # 370 credits
 _ENTREPRISE_PLAN = _PREMIUM_PLAN + [
     "interview_in_person_hour", "interview_in_person_hour", "interview_in_person_hour", "ai_career_path_analysis",
-    "ai_action_plan_update", "consultant_major_change",
-]  # 610 credits
+    "document_action_plan", "consultant_major_change",
+]  # 550 credits
 
 FORFAITS = [
     {

@@ -64,10 +64,14 @@ def test_when_nobody_can_record_the_delivery_the_page_stops_waiting_and_offers_a
     assert "hx-trigger" not in progress and "Relancer la publication" in progress and "enregistrer la remise" in progress
 
 
-def test_a_pdf_failure_is_audited_the_validator_is_told_and_the_retry_is_audited(cast_a):
-    # a table cell xhtml2pdf cannot lay out (the consultant's own edit)
-    body = "<h2>Synthèse</h2><p>Texte</p><table><tr><td colspan=\"-5\">cellule</td></tr></table>"
-    bilan, document = _validated(cast_a, body=body)
+def test_a_pdf_failure_is_audited_the_validator_is_told_and_the_retry_is_audited(cast_a, monkeypatch):
+    bilan, document = _validated(cast_a)
+
+    def layout_failure(html):
+        # the sanitizer now keeps every known xhtml2pdf crash out of the content: simulate one
+        raise ValueError("xhtml2pdf could not lay the page out")
+
+    monkeypatch.setattr("bilans.documents.rendering.html_to_pdf", layout_failure)
     with tenant_context(cast_a.organisation):
         document = document_publish(document_id=document.pk)
         assert document.status == Document.Status.VALIDATED and document.failure_code == "pdf_failed"
