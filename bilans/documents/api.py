@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from ai.generation.doctypes import CHOICES
 from bilans.documents import selectors, services
-from bilans.documents.content import diff_html
+from bilans.documents.content import CONTENT_HTML_MAX_CHARS, content_too_long_message, diff_html
 from bilans.documents.models import Document
 from bilans.models import Bilan
 from config.errors import InvalidInput, NotFound
@@ -67,7 +67,10 @@ class DocumentRequestSerializer(serializers.Serializer):
 
 
 class VersionCreateSerializer(serializers.Serializer):
-    content_html = serializers.CharField(help_text="Texte riche (HTML), assaini à l'enregistrement.")
+    content_html = serializers.CharField(
+        help_text=f"Texte riche (HTML), assaini à l'enregistrement ; {CONTENT_HTML_MAX_CHARS} caractères au plus (sinon 400 document_too_long).",
+        max_length=CONTENT_HTML_MAX_CHARS, trim_whitespace=False,
+    )
 
 
 DiffSerializer = inline_serializer(
@@ -145,6 +148,8 @@ class DocumentVersionsView(APIView):
         content = request.data.get("content_html")
         if not isinstance(content, str):
             raise InvalidInput("Le champ content_html est obligatoire.", code="content_required")
+        if len(content) > CONTENT_HTML_MAX_CHARS:  # checked before anything else reads it
+            raise InvalidInput(content_too_long_message(len(content)), code="document_too_long")
         version = services.document_save_version(actor=request.user, document=self._document(request, pk), content_html=content)
         return Response(VersionSerializer(version).data, status=201)
 

@@ -396,6 +396,27 @@ def _fit_layout(value: str, *, template: bool = False) -> str:
     return "".join(out)
 
 
+# The largest body a consultant may save, in characters of HTML (text and markup), checked before
+# sanitising: nh3 and the layout pass take seconds on a deeply nested input of a few hundred
+# thousand characters. The largest generated document measured (a synthèse of a heavy bilan:
+# 40 sessions, 100 competences, 10 options with long rationales) is about 21 000 characters, and
+# an external model's answer is bounded by its output tokens (about 64 000 characters for 16 000
+# tokens): 150 000 leaves room for the consultant's additions while keeping the worst save
+# (deep nesting right at the bound) to a few seconds.
+CONTENT_HTML_MAX_CHARS = 150_000
+
+
+def content_too_long_message(length: int) -> str:
+    def spaced(n: int) -> str:
+        return f"{n:,}".replace(",", "\u202f")
+
+    return (
+        f"Le document est trop long : {spaced(length)} caractères (mise en forme comprise), pour {spaced(CONTENT_HTML_MAX_CHARS)} au plus. "
+        "Raccourcissez-le ou retirez la mise en forme inutile (par exemple un texte collé depuis un traitement de texte) ; "
+        "la version précédente est conservée."
+    )
+
+
 def sanitise_body(value: str) -> str:
     """The rich text a consultant may save: structure and emphasis, no script, style or media,
     and only what the PDF renderer can lay out."""

@@ -1,8 +1,22 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 
 from ai.generation.doctypes import CHOICES
+from bilans.documents.content import CONTENT_HTML_MAX_CHARS, content_too_long_message
+from bilans.documents.models import RetentionMethod
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class _TooLong(MaxLengthValidator):
+    """The cap on a document's body, with the service's French message. No ``maxlength``
+    attribute on the field: a browser would silently cut a pasted text."""
+
+    def __call__(self, value):
+        if len(value) > self.limit_value:
+            raise forms.ValidationError(content_too_long_message(len(value)), code="document_too_long")
 
 
 class DocumentRequestForm(forms.Form):
@@ -16,6 +30,7 @@ class DocumentRequestForm(forms.Form):
 class VersionForm(forms.Form):
     content_html = forms.CharField(
         label="Contenu du document", widget=forms.Textarea(attrs={"rows": 24, "class": "w-full", "data-rich-text": ""}),
+        validators=[_TooLong(CONTENT_HTML_MAX_CHARS)],
         help_text="Chaque enregistrement crée une nouvelle version. La mise en forme autorisée : titres, paragraphes, listes, tableaux, gras, italique.",
     )
 
@@ -47,10 +62,28 @@ class SignatureConfirmForm(forms.Form):
 
 
 class RetentionForm(forms.Form):
-    until = forms.DateField(
-        label="Conserver jusqu'au", widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Uniquement avec l'accord écrit du bénéficiaire, fondé sur le besoin de suivi : 3 ans au plus (article R6313-7).",
+    """CT-09 (b): the beneficiary's written agreement, recorded by the consultant."""
+
+    keep_until = forms.DateField(label="Conserver jusqu'au", widget=DATE_WIDGET, help_text="3 ans au plus après la fin du bilan.")
+    method = forms.ChoiceField(
+        label="Accord écrit recueilli",
+        choices=[(RetentionMethod.SIGNED_PAPER, RetentionMethod.SIGNED_PAPER.label), (RetentionMethod.EMAIL, RetentionMethod.EMAIL.label)],
+        help_text="Un accord oral ne suffit pas. Le bénéficiaire peut aussi donner son accord en ligne depuis son espace.",
     )
+    agreement_reference = forms.CharField(label="Référence de l'accord écrit", max_length=200, help_text="Par exemple : « courrier signé remis en entretien », « e-mail du 12 mars ».")
+    agreement_date = forms.DateField(label="Date de l'accord écrit", widget=DATE_WIDGET)
+    follow_up_need = forms.CharField(label="Besoin de suivi justifiant la conservation", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class MyRetentionForm(forms.Form):
+    """CT-09 (b): the beneficiary agrees online, from their space."""
+
+    keep_until = forms.DateField(label="Conserver jusqu'au", widget=DATE_WIDGET, help_text="3 ans au plus après la fin de votre bilan.")
+    follow_up_need = forms.CharField(
+        label="Pourquoi souhaitez-vous le conserver ?", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+        help_text="Par exemple : pour l'entretien de suivi, pour poursuivre votre projet.",
+    )
+    accept = forms.BooleanField(label="J'accepte par écrit que l'organisme conserve ce document pour mon suivi jusqu'à cette date")
 
 
 class SignatureStartForm(forms.Form):

@@ -16,6 +16,10 @@ from django.conf import settings
 from django.db import models
 
 from ai.generation.doctypes import CHOICES as TYPE_CHOICES
+from bilans.models import BilanFile
+
+# CT-09 (b): the same written-agreement methods as the bilan's working files.
+RetentionMethod = BilanFile.RetentionMethod
 
 
 class DocumentSettings(models.Model):
@@ -90,7 +94,15 @@ class Document(models.Model):
     pdf_render_ms = models.PositiveIntegerField(null=True, blank=True)
     # CT-09 / RG-02: working documents are destroyed at the end of the bilan, unless the
     # beneficiary agreed in writing to keep them (until retained_until, 3 years at most).
+    # CT-09 (b): how the written agreement was obtained, the follow-up need it is based on, and
+    # which written document (reference and date) carries it; or given online by the beneficiary.
     retained_until = models.DateField("conservé jusqu'au (accord écrit)", null=True, blank=True)
+    retention_agreed_at = models.DateTimeField(null=True, blank=True)
+    retention_method = models.CharField("accord écrit recueilli", max_length=20, choices=RetentionMethod.choices, blank=True)
+    retention_follow_up_need = models.TextField("besoin de suivi justifiant la conservation", blank=True)
+    retention_agreement_reference = models.CharField("référence de l'accord écrit", max_length=200, blank=True)
+    retention_agreement_date = models.DateField("date de l'accord écrit", null=True, blank=True)
+    retention_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     destroyed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -103,6 +115,20 @@ class Document(models.Model):
                 name="document_validated_has_version",
             ),
             models.CheckConstraint(condition=~models.Q(status="published") | models.Q(published_at__isnull=False), name="document_published_has_date"),
+            # CT-09 (b): kept after the end only on a documented written agreement: how it was
+            # obtained, the follow-up need, the written document's reference and date.
+            # ``unspecified``: kept before these were recorded (set by migration only).
+            models.CheckConstraint(
+                condition=models.Q(retained_until__isnull=True, retention_agreed_at__isnull=True, retention_method="")
+                | models.Q(retained_until__isnull=False, retention_method="unspecified")
+                | (
+                    models.Q(retained_until__isnull=False, retention_agreed_at__isnull=False, retention_method__in=["online", "signed_paper", "email"])
+                    & ~models.Q(retention_follow_up_need="")
+                    & ~models.Q(retention_agreement_reference="")
+                    & models.Q(retention_agreement_date__isnull=False)
+                ),
+                name="document_retention_agreement_documented",
+            ),
         ]
         indexes = [models.Index(fields=["status", "due_on"])]
 

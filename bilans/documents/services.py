@@ -7,7 +7,7 @@ import hmac
 import io
 import logging
 import secrets
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -16,13 +16,14 @@ from django.utils import timezone
 from ai.generation import GenerationError, generate
 from ai.generation.doctypes import TYPES
 from bilans.documents import credits, rendering, signing
-from bilans.documents.content import measure_change, sanitise_body, sanitise_template, structured_to_html, text_of
+from bilans.documents.content import CONTENT_HTML_MAX_CHARS, content_too_long_message, measure_change, sanitise_body, sanitise_template, structured_to_html, text_of
 from bilans.documents.models import (
     Document,
     DocumentSettings,
     DocumentTemplate,
     DocumentVersion,
     GenerationRecord,
+    RetentionMethod,
     SealedRecord,
     SignatureEnvelope,
     SignatureRequest,
@@ -214,7 +215,9 @@ def document_generate(*, document_id, actor_id=None) -> Document | None:
 # --- review ----------------------------------------------------------------------------------
 @transaction.atomic
 def document_save_version(*, actor, document: Document, content_html: str) -> DocumentVersion:
-    """Every save is a new version (author, time), sanitised."""
+    """Every save is a new version (author, time), sanitised. Content longer than
+    ``CONTENT_HTML_MAX_CHARS`` is refused before sanitising (``document_too_long``); the previous
+    versions are untouched."""
     ensure_can_manage_documents(actor, document.bilan)
     document = Document.objects.select_for_update().get(pk=document.pk)
     if document.is_locked:
@@ -223,6 +226,8 @@ def document_save_version(*, actor, document: Document, content_html: str) -> Do
         raise Conflict("Ce document a été détruit à la fin du bilan.", code="document_destroyed")
     if document.status != Document.Status.REVIEW:
         raise Conflict("Le brouillon n'est pas encore prêt.", code="document_not_ready")
+    if len(content_html or "") > CONTENT_HTML_MAX_CHARS:  # before nh3: a huge nested input costs seconds
+        raise InvalidInput(content_too_long_message(len(content_html)), code="document_too_long")
     clean = sanitise_body(content_html)
     if not text_of(clean).strip():
         raise InvalidInput("Le document ne peut pas être vide.", code="document_empty")
@@ -1031,23 +1036,101 @@ def sealed_record_pdf(*, user, bilan, kind: str) -> tuple[SealedRecord, bytes]:
 # belong to the follow-up after the end.
 WORKING_TYPES = ("questionnaire", "career_path_analysis", "results_interpretation", "career_options", "synthesis", "action_plan")
 ENDED_STATUSES = ("finished", "follow_up_done", "closed", "abandoned")
-MAX_RETENTION_DAYS = 3 * 365 + 1
+
+
+def _years_after(day, years: int):
+    """The same day ``years`` later (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 @transaction.atomic
-def document_retain(*, actor, document: Document, until) -> Document:
-    """Record the beneficiary's written agreement to keep a working document (3 years at most)."""
-    ensure_can_manage_documents(actor, document.bilan)
+def document_retain(
+    *,
+    actor,
+    document: Document,
+    keep_until: date | None,
+    method: str = "",
+    follow_up_need: str = "",
+    agreement_reference: str = "",
+    agreement_date: date | None = None,
+    now: datetime | None = None,
+) -> Document:
+    """CT-09 (b): record the beneficiary's *written* agreement to keep a working document after
+    the end of the bilan, for their follow-up, until ``keep_until`` (at most 3 years after the
+    end). Same rules as the bilan's working files (``bilans.services.bilan_file_agree_retention``):
+    the consultant or an administrator records how the written agreement was obtained
+    (``signed_paper`` or ``email``, never oral) with that written document's reference and date,
+    and the follow-up need it is based on; the beneficiary may also agree online from their
+    space for a document published to them (method ``online``, reference and date of that online
+    agreement). Anything missing is refused."""
+    from bilans.models import Consent
+    from bilans.services import RETENTION_MAX_YEARS
+    from organisations.permissions import is_bilan_beneficiary
+
+    moment = now or timezone.now()
+    today = timezone.localdate(moment)
+    document = Document.objects.select_for_update(of=("self",)).select_related("bilan", "bilan__beneficiary", "bilan__consultant").get(pk=document.pk)
+    by_beneficiary = is_bilan_beneficiary(actor, document.bilan)
+    if by_beneficiary:
+        if not document.is_published or document.is_destroyed:
+            raise NotFound("Document introuvable.", code="document_not_found")
+        method = RetentionMethod.ONLINE
+        agreement_reference = f"Accord en ligne du bénéficiaire depuis son espace, le {timezone.localtime(moment):%d/%m/%Y à %H:%M}"
+        agreement_date = today
+    else:
+        ensure_can_manage_documents(actor, document.bilan)
+        if method in (Consent.Method.ORAL_RECORDED, Consent.Method.ONLINE):
+            raise InvalidInput(
+                "La conservation demande un accord écrit du bénéficiaire (article R6313-7) : un document papier signé ou un e-mail. "
+                "Le bénéficiaire peut aussi donner son accord en ligne depuis son espace.",
+                code="retention_agreement_not_written",
+            )
+        if method not in (RetentionMethod.SIGNED_PAPER, RetentionMethod.EMAIL):
+            raise InvalidInput("Indiquez comment l'accord écrit du bénéficiaire a été recueilli.", code="retention_method_required")
     if document.doc_type not in WORKING_TYPES:
-        raise InvalidInput("Ce document est conservé par l'organisme : aucun accord n'est nécessaire.", code="document_not_working")
+        raise InvalidInput("Seuls les documents de travail ont besoin d'un accord de conservation.", code="retention_not_needed")
     if document.is_destroyed:
         raise Conflict("Ce document a déjà été détruit.", code="document_destroyed")
-    today = timezone.localdate()
-    if until is None or until <= today or (until - today).days > MAX_RETENTION_DAYS:
-        raise InvalidInput("Choisissez une date dans les 3 ans à venir (article R6313-7).", code="retention_too_long")
-    Document.objects.filter(pk=document.pk).update(retained_until=until)
-    audit_event_record(action="document.retention_agreed", actor=actor, target=document, details={"until": until.isoformat()})
-    document.retained_until = until
+    follow_up_need = (follow_up_need or "").strip()
+    agreement_reference = (agreement_reference or "").strip()[:200]
+    if not follow_up_need:
+        raise InvalidInput("Indiquez le besoin de suivi qui justifie de conserver ce document.", code="retention_follow_up_need_required")
+    if not agreement_reference:
+        raise InvalidInput(
+            "Indiquez la référence de l'accord écrit (par exemple : « courrier signé remis en entretien », « e-mail du bénéficiaire »).",
+            code="retention_agreement_reference_required",
+        )
+    if agreement_date is None:
+        raise InvalidInput("Indiquez la date de l'accord écrit.", code="retention_agreement_date_required")
+    if agreement_date > today:
+        raise InvalidInput("La date de l'accord écrit ne peut pas être dans le futur.", code="retention_agreement_date_in_future")
+    if keep_until is None:
+        raise InvalidInput("Indiquez jusqu'à quand conserver le document.", code="retention_until_required")
+    limit = _years_after(timezone.localdate(document.bilan.ended_at or moment), RETENTION_MAX_YEARS)
+    if keep_until > limit:
+        raise InvalidInput(f"La conservation ne peut pas dépasser 3 ans après la fin du bilan, soit le {limit:%d/%m/%Y} (article R6313-7).", code="retention_too_long")
+    if keep_until <= today:
+        raise InvalidInput("La date de conservation doit être dans le futur.", code="retention_in_past")
+    document.retention_agreed_at, document.retained_until = moment, keep_until
+    document.retention_method, document.retention_follow_up_need = method, follow_up_need
+    document.retention_agreement_reference, document.retention_agreement_date = agreement_reference, agreement_date
+    document.retention_recorded_by = actor
+    document.save(update_fields=[
+        "retention_agreed_at", "retained_until", "retention_method", "retention_follow_up_need", "retention_agreement_reference",
+        "retention_agreement_date", "retention_recorded_by", "updated_at",
+    ])
+    audit_event_record(
+        action="document.retention_agreed", actor=actor, target=document,
+        details={"bilan_id": str(document.bilan_id), "until": keep_until.isoformat(), "method": method, "agreement_date": agreement_date.isoformat()},
+    )
+    if by_beneficiary and document.bilan.consultant_id:
+        notification_create(
+            recipient=document.bilan.consultant, kind="document", title="Un bénéficiaire accepte la conservation d'un document pour son suivi",
+            url=_url(document),
+        )
     return document
 
 

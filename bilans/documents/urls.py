@@ -21,6 +21,7 @@ urlpatterns = [
     path("documents/<uuid:pk>/valider/", views.document_validate_view, name="validate"),
     path("documents/<uuid:pk>/publier/", views.publish_retry, name="publish_retry"),
     path("documents/<uuid:pk>/conserver/", views.document_retain_view, name="retain"),
+    path("documents/<uuid:pk>/mon-accord-de-conservation/", views.my_document_retain, name="my_retain"),
     path("documents/<uuid:pk>/versions/<int:number>/", views.version_detail, name="version"),
     path("documents/<uuid:pk>/comparer/", views.version_diff, name="diff"),
     path("documents/<uuid:pk>/apercu/", views.document_preview, name="preview"),

@@ -14,6 +14,7 @@ from bilans.documents.content import diff_html
 from bilans.documents.forms import (
     DocumentRequestForm,
     DocumentSettingsForm,
+    MyRetentionForm,
     RetentionForm,
     SignatureConfirmForm,
     SignatureStartForm,
@@ -96,7 +97,7 @@ def document_new(request, bilan_id):
     return render(request, "documents/bilan_documents.html", {"bilan": bilan, "documents": documents, "form": form, "types": TYPES, **_records(bilan)}, status=400)
 
 
-def _detail_context(request, document, form=None, *, start_form=None, confirm_form=None):
+def _detail_context(request, document, form=None, *, start_form=None, confirm_form=None, retention_form=None):
     versions = list(selectors.versions_of(document))
     latest = versions[-1] if versions else None
     envelope = selectors.envelope_of(document)
@@ -123,7 +124,8 @@ def _detail_context(request, document, form=None, *, start_form=None, confirm_fo
         "signatures": list(selectors.signatures_of(document)),
         "snapshot": document.data_snapshot or {},
         "poll": document.is_running or (document.status == Document.Status.VALIDATED and not document.failure_code),
-        "retention_form": RetentionForm(initial={"until": document.retained_until}) if document.doc_type in services.WORKING_TYPES and not document.is_destroyed else None,
+        "retention_form": (retention_form or RetentionForm(initial={"keep_until": document.retained_until}))
+        if document.doc_type in services.WORKING_TYPES and not document.is_destroyed else None,
     }
 
 
@@ -135,7 +137,7 @@ def document_detail(request, pk):
     return render(request, "documents/document_detail.html", _detail_context(request, document))
 
 
-def _beneficiary_detail(request, document, *, confirm_form=None, status=200):
+def _beneficiary_detail(request, document, *, confirm_form=None, retention_form=None, status=200):
     """What a beneficiary sees: only a published document and its validated version."""
     spec = TYPES.get(document.doc_type)
     signature = selectors.signature_for(document, request.user)
@@ -153,6 +155,8 @@ def _beneficiary_detail(request, document, *, confirm_form=None, status=200):
             "can_sign": can_sign_document(request.user, document) and spec is not None and spec.signable,
             "confirm_form": confirm_form or SignatureConfirmForm(),
             "mention": rendering.ai_mention(document),
+            "is_working": document.doc_type in services.WORKING_TYPES,
+            "retention_form": retention_form or MyRetentionForm(),
         },
         status=status,
     )
@@ -218,14 +222,53 @@ def document_validate_view(request, pk):
 @staff
 @require_POST
 def document_retain_view(request, pk):
+    """CT-09 (b): the consultant records the beneficiary's written agreement to keep a document."""
     document = _staff_document(request.user, pk)
     form = RetentionForm(request.POST)
     if form.is_valid():
-        services.document_retain(actor=request.user, document=document, until=form.cleaned_data["until"])
-        messages.success(request, f"Accord de conservation enregistré jusqu'au {form.cleaned_data['until']:%d/%m/%Y}.")
-    else:
-        messages.error(request, "Indiquez une date valide.")
-    return redirect("documents:detail", pk=pk)
+        d = form.cleaned_data
+        try:
+            services.document_retain(
+                actor=request.user, document=document, keep_until=d["keep_until"], method=d["method"], follow_up_need=d["follow_up_need"],
+                agreement_reference=d["agreement_reference"], agreement_date=d["agreement_date"],
+            )
+        except InvalidInput as error:  # a destroyed document answers 409 (error page)
+            _retention_error(form, error)
+        else:
+            messages.success(request, f"Accord écrit de conservation enregistré jusqu'au {d['keep_until']:%d/%m/%Y}.")
+            return redirect("documents:detail", pk=pk)
+    return render(request, "documents/document_detail.html", _detail_context(request, document, retention_form=form), status=400)
+
+
+RETENTION_ERROR_FIELDS = {
+    "retention_agreement_not_written": "method", "retention_method_required": "method",
+    "retention_follow_up_need_required": "follow_up_need", "retention_agreement_reference_required": "agreement_reference",
+    "retention_agreement_date_required": "agreement_date", "retention_agreement_date_in_future": "agreement_date",
+    "retention_until_required": "keep_until", "retention_too_long": "keep_until", "retention_in_past": "keep_until",
+}
+
+
+def _retention_error(form, error: InvalidInput) -> None:
+    field = RETENTION_ERROR_FIELDS.get(error.code)
+    form.add_error(field if field in form.fields else None, error.message)
+
+
+@role_required(Role.BENEFICIARY)
+@require_POST
+def my_document_retain(request, pk):
+    """CT-09 (b): the beneficiary agrees online, from their space, to keep a published document."""
+    document = selectors.document_get(user=request.user, document_id=pk)
+    form = MyRetentionForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.document_retain(actor=request.user, document=document, keep_until=d["keep_until"], follow_up_need=d["follow_up_need"])
+        except InvalidInput as error:
+            _retention_error(form, error)
+        else:
+            messages.success(request, "Votre accord est enregistré : ce document sera conservé jusqu'à la date choisie, puis détruit.")
+            return redirect("documents:detail", pk=pk)
+    return _beneficiary_detail(request, document, retention_form=form, status=400)
 
 
 @staff

@@ -65,14 +65,14 @@ def test_every_documents_route_is_enumerated(cast_a):
         document = document_request(actor=cast_a.consultant, bilan=bilan, doc_type="convention")
     names = {name for name, _, _ in _routes(document, bilan)}
     for expected in (
-        "documents:regenerate", "documents:retain", "documents:signature_start", "documents:signature_link_resend",
+        "documents:regenerate", "documents:retain", "documents:my_retain", "documents:signature_start", "documents:signature_link_resend",
         "documents:sign_organisation", "documents:sealed_record_refresh", "documents:employer_sign",
         "api:document-regenerate", "api:document-diff", "api:document-pdf",
     ):
         assert expected in names
     from bilans.documents import api_urls, urls
 
-    assert len(names) == len(urls.urlpatterns) + len(api_urls.urlpatterns) == 38  # every route, none skipped
+    assert len(names) == len(urls.urlpatterns) + len(api_urls.urlpatterns) == 39  # every route, none skipped
 
 
 def _state(cast, document):

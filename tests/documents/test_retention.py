@@ -25,12 +25,14 @@ def test_end_of_bilan_destroys_working_documents_but_keeps_agreed_ones_and_recor
     action_plan = published(cast_a, bilan, "action_plan")
     convention = published(cast_a, bilan, "convention")
     client = cast_a.client(cast_a.consultant)
+    agreement = {"method": "signed_paper", "agreement_reference": "Courrier signé remis en entretien", "agreement_date": timezone.localdate().isoformat(),
+                 "follow_up_need": "Entretien de suivi à six mois"}
     too_far = (timezone.localdate() + timedelta(days=4 * 365)).isoformat()
-    client.post(f"/documents/{action_plan.pk}/conserver/", {"until": too_far})
+    client.post(f"/documents/{action_plan.pk}/conserver/", {"keep_until": too_far, **agreement})
     with tenant_context(cast_a.organisation):
         assert Document.objects.get(pk=action_plan.pk).retained_until is None
     keep = (timezone.localdate() + timedelta(days=365)).isoformat()
-    assert client.post(f"/documents/{action_plan.pk}/conserver/", {"until": keep}).status_code == 302
+    assert client.post(f"/documents/{action_plan.pk}/conserver/", {"keep_until": keep, **agreement}).status_code == 302
     with tenant_context(cast_a.organisation):
         Bilan.objects.filter(pk=bilan.pk).update(status="finished", ended_at=timezone.now() - timedelta(days=1))
         retention_purge()
