@@ -28,7 +28,19 @@ class AssignConsultantForm(forms.Form):
 
 
 # --- bilans -------------------------------------------------------------------------------------
-from bilans.models import Beneficiary, Bilan, BilanFile, Consent, Convention, FundingSource, Session, SharingConsent, Task  # noqa: E402
+from bilans.models import (  # noqa: E402
+    MAX_BILAN_MINUTES,
+    Beneficiary,
+    Bilan,
+    BilanFile,
+    Consent,
+    Convention,
+    FundingSource,
+    Session,
+    SharingConsent,
+    Task,
+    siren_is_valid,
+)
 
 MAX_AMOUNT_EUROS = 1_000_000  # bilans.services.MAX_AMOUNT_CENTS: an amount of a bilan never exceeds this
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -38,10 +50,33 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class ProfileForm(forms.Form):
     situation = forms.ChoiceField(label="Situation", choices=[("", "— Non renseignée —"), *Beneficiary.Situation.choices], required=False)
     employer_name = forms.CharField(label="Employeur", max_length=200, required=False, help_text="Si la personne est salariée.")
+    employer_siren = forms.CharField(
+        label="SIREN de l'employeur", max_length=20, required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        help_text="9 chiffres. Un organisme ne peut pas réaliser le bilan de ses propres salariés (article R6313-5).",
+    )
     employer_contact_name = forms.CharField(label="Contact chez l'employeur", max_length=200, required=False)
     employer_contact_email = forms.EmailField(label="E-mail du contact employeur", required=False)
     education_summary = forms.CharField(label="Formation", widget=forms.Textarea(attrs={"rows": 3}), required=False)
     career_summary = forms.CharField(label="Parcours professionnel", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def clean_employer_siren(self) -> str:
+        value = "".join((self.cleaned_data.get("employer_siren") or "").split())
+        if value and not siren_is_valid(value):
+            raise forms.ValidationError("Le SIREN compte 9 chiffres et sa clé de contrôle doit être valide.", code="invalid_siren")
+        return value
+
+
+class OpenBilanForm(forms.Form):
+    """Opening a bilan: no field; a refusal (CT-12…) is shown as the form's error."""
+
+
+class BilanSettingsForm(forms.Form):
+    min_accompaniment_hours = forms.DecimalField(
+        label="Accompagnement effectif minimum (heures)", min_value=0, max_value=MAX_BILAN_MINUTES // 60, decimal_places=2, initial=0,
+        help_text="Séances d'accompagnement réalisées avec le consultant (en présentiel, en visio ou par téléphone) exigées avant de terminer un bilan. "
+                  "Un décret annoncé, pas encore en vigueur, fixerait ce minimum à 13 h. 0 = aucun minimum.",
+    )
 
 
 class SensitiveDataForm(forms.Form):

@@ -3,11 +3,29 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from config.crypto import EncryptedTextField
 
 MAX_BILAN_MINUTES = 24 * 60  # CT-02: L6313-4, at most 24 hours per bilan
+ANNOUNCED_MIN_ACCOMPANIMENT_MINUTES = 13 * 60  # CT-03: announced decree (not in force yet)
+
+
+def siren_is_valid(value: str) -> bool:
+    """A SIREN: 9 digits whose Luhn checksum is a multiple of 10."""
+    if not isinstance(value, str) or len(value) != 9 or not value.isdigit():
+        return False
+    total = 0
+    for index, char in enumerate(value):
+        digit = int(char) * (2 if index % 2 else 1)
+        total += digit - 9 if digit > 9 else digit
+    return total % 10 == 0
+
+
+def validate_siren(value: str) -> None:
+    if value and not siren_is_valid(value):
+        raise ValidationError("Le SIREN compte 9 chiffres et sa clé de contrôle doit être valide.", code="invalid_siren")
 
 
 class Beneficiary(models.Model):
@@ -29,6 +47,8 @@ class Beneficiary(models.Model):
 
     situation = models.CharField("situation", max_length=20, choices=Situation.choices, blank=True)
     employer_name = models.CharField("employeur", max_length=200, blank=True)
+    # CT-12 (R6313-5): compared with the organisation's own SIREN before a bilan is opened or started.
+    employer_siren = models.CharField("SIREN de l'employeur", max_length=9, blank=True, validators=[validate_siren])
     employer_contact_name = models.CharField("contact chez l'employeur", max_length=200, blank=True)
     employer_contact_email = models.EmailField("e-mail du contact employeur", blank=True)
     education_summary = models.TextField("formation", blank=True)
@@ -65,6 +85,10 @@ class Beneficiary(models.Model):
             models.CheckConstraint(
                 condition=models.Q(situation__in=["", "employee", "jobseeker", "self_employed", "career_change", "other"]),
                 name="beneficiary_situation_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(employer_siren="") | models.Q(employer_siren__regex=r"^[0-9]{9}$"),
+                name="beneficiary_employer_siren_format",
             ),
         ]
 
@@ -158,6 +182,29 @@ class Bilan(models.Model):
     @property
     def is_ended(self) -> bool:
         return self.status in (self.Status.FINISHED, self.Status.FOLLOW_UP_DONE, self.Status.CLOSED, self.Status.ABANDONED)
+
+
+class BilanSettings(models.Model):
+    """The organisation's rules for its bilans (one row, pk=1, created on first update; until
+    then the defaults apply). CT-03: a minimum of "accompagnement effectif" (attended
+    synchronous accompaniment sessions) before a bilan can be finished; 0 = no minimum."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    min_accompaniment_minutes = models.PositiveIntegerField(
+        "accompagnement effectif minimum (minutes)",
+        default=0,
+        help_text="Décret annoncé, pas encore en vigueur : 13 h d'accompagnement effectif au minimum. 0 = aucun minimum.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "réglages des bilans"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="bilan_settings_single_row"),
+            models.CheckConstraint(
+                condition=models.Q(min_accompaniment_minutes__lte=MAX_BILAN_MINUTES), name="bilan_settings_min_accompaniment_within_24h"
+            ),
+        ]
 
 
 class FundingSource(models.Model):

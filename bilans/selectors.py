@@ -33,7 +33,7 @@ from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bilans import clock  # noqa: E402
-from bilans.models import MAX_BILAN_MINUTES, Bilan, FundingSource, Session  # noqa: E402
+from bilans.models import MAX_BILAN_MINUTES, Bilan, BilanSettings, FundingSource, Session  # noqa: E402
 from organisations.permissions import bilans_visible_to, ensure_can_view_bilan  # noqa: E402
 
 
@@ -67,6 +67,8 @@ class HoursSummary:
     confirmed_minutes: int
     warnings: list[str] = field(default_factory=list)
     questionnaire_minutes: int = 0  # part of guided_work_minutes spent answering questionnaires
+    effective_accompaniment_minutes: int = 0  # CT-03: attended synchronous accompaniment
+    min_accompaniment_minutes: int = 0  # CT-03: the organisation's minimum (0 = none)
 
     @property
     def total_minutes(self) -> int:
@@ -88,6 +90,8 @@ class HoursSummary:
             "billable_cpf_minutes": self.billable_cpf_minutes,
             "confirmed_minutes": self.confirmed_minutes,
             "questionnaire_minutes": self.questionnaire_minutes,
+            "effective_accompaniment_minutes": self.effective_accompaniment_minutes,
+            "min_accompaniment_minutes": self.min_accompaniment_minutes,
             "warnings": self.warnings,
         }
 
@@ -101,11 +105,13 @@ def bilan_hours(bilan: Bilan) -> HoursSummary:
 
     sessions = list(
         Session.objects.filter(bilan=bilan).exclude(attendance=Session.Attendance.CANCELLED).values(
-            "kind", "interview_type", "attendance", "duration_minutes", "starts_at", "beneficiary_confirmed_at"
+            "kind", "interview_type", "attendance", "modality", "duration_minutes", "starts_at", "beneficiary_confirmed_at"
         )
     )
-    acc = guided = follow = attended_acc = confirmed = 0
+    acc = guided = follow = attended_acc = confirmed = effective = 0
     for s in sessions:
+        if _is_effective_accompaniment(s):
+            effective += s["duration_minutes"]
         if s["interview_type"] == Session.InterviewType.FOLLOW_UP:
             follow += s["duration_minutes"]
             continue
@@ -130,9 +136,70 @@ def bilan_hours(bilan: Bilan) -> HoursSummary:
         billable_cpf_minutes=attended_acc if cpf else 0,
         confirmed_minutes=confirmed,
         questionnaire_minutes=questionnaires,
+        effective_accompaniment_minutes=effective,
+        min_accompaniment_minutes=bilan_settings().min_accompaniment_minutes,
     )
     summary.warnings = schedule_warnings(bilan, [s["starts_at"] for s in sessions if s["interview_type"] != Session.InterviewType.FOLLOW_UP])
     return summary
+
+
+def bilan_settings() -> BilanSettings:
+    """The organisation's bilan rules: the stored row, or the defaults while none was saved."""
+    return BilanSettings.objects.filter(pk=1).first() or BilanSettings()
+
+
+def _is_effective_accompaniment(row: dict) -> bool:
+    """CT-03 "accompagnement effectif": an accompaniment session that took place (attended) with
+    the consultant, in person, by video or by phone. Guided personal work, questionnaires,
+    planned/missed/cancelled sessions, sessions "en autonomie" and the follow-up interview (after
+    the end) do not count."""
+    return (
+        row["kind"] == Session.Kind.ACCOMPANIMENT
+        and row["attendance"] == Session.Attendance.ATTENDED
+        and row["modality"] != Session.Modality.AUTONOMOUS
+        and row["interview_type"] != Session.InterviewType.FOLLOW_UP
+    )
+
+
+def effective_accompaniment_minutes(bilan: Bilan) -> int:
+    rows = Session.objects.filter(bilan=bilan, kind=Session.Kind.ACCOMPANIMENT, attendance=Session.Attendance.ATTENDED).values(
+        "kind", "attendance", "modality", "interview_type", "duration_minutes"
+    )
+    return sum(row["duration_minutes"] for row in rows if _is_effective_accompaniment(row))
+
+
+def accompaniment_minimum_blocker(bilan: Bilan) -> str | None:
+    """CT-03: the French line that blocks finishing while the accompaniment is below the
+    organisation's minimum; None when no minimum is set or it is reached."""
+    minimum = bilan_settings().min_accompaniment_minutes
+    if not minimum:
+        return None
+    done = effective_accompaniment_minutes(bilan)
+    if done >= minimum:
+        return None
+    return (
+        f"Accompagnement effectif : {clock.format_minutes(done)} sur {clock.format_minutes(minimum)} minimum. "
+        "Enregistrez comme réalisées les séances d'accompagnement manquantes avant de terminer le bilan."
+    )
+
+
+def own_employer_reason(beneficiary: Beneficiary, *, organisation=None) -> str | None:
+    """CT-12 (R6313-5): why this organisation would be the beneficiary's own employer, or None.
+    (a) the employer SIREN on the file is the organisation's SIREN; (b) the beneficiary's
+    e-mail is that of an active administrator or consultant of the organisation."""
+    from organisations.accounts.models import Role, User
+
+    prefix = "Un bilan de compétences ne peut pas être réalisé par l'employeur du bénéficiaire (article R6313-5) : "
+    if organisation is None:
+        from bilans.services import current_organisation_row
+
+        organisation = current_organisation_row()
+    if beneficiary.employer_siren and organisation.siren and beneficiary.employer_siren == organisation.siren:
+        return prefix + "le SIREN de son employeur est celui de votre organisme."
+    email = (beneficiary.email or "").strip()
+    if email and User.objects.filter(email__iexact=email, role__in=[Role.ADMIN, Role.CONSULTANT], is_active=True).exists():
+        return prefix + "son adresse e-mail est celle d'un membre actif de votre équipe."
+    return None
 
 
 def schedule_warnings(bilan: Bilan, starts: list[datetime]) -> list[str]:

@@ -17,6 +17,7 @@ from bilans.models import (
     Beneficiary,
     Bilan,
     BilanFile,
+    BilanSettings,
     Consent,
     Convention,
     FundingSource,
@@ -26,6 +27,7 @@ from bilans.models import (
     SharingConsent,
     Task,
     ThirdPartyAccess,
+    siren_is_valid,
 )
 from config.dramatiq import enqueue_on_commit
 from config.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -144,7 +146,7 @@ def beneficiary_link_account(*, beneficiary: Beneficiary, user: User) -> Benefic
 # =================================================================================================
 # Beneficiary file (profile, sensitive data RG-03)
 # =================================================================================================
-PROFILE_FIELDS = ("situation", "employer_name", "employer_contact_name", "employer_contact_email", "education_summary", "career_summary", "phone")
+PROFILE_FIELDS = ("situation", "employer_name", "employer_siren", "employer_contact_name", "employer_contact_email", "education_summary", "career_summary", "phone")
 
 
 @transaction.atomic
@@ -159,6 +161,12 @@ def beneficiary_update_profile(*, actor: User, beneficiary: Beneficiary, **field
         raise InvalidInput(f"Champ inconnu : {', '.join(sorted(unknown))}.", code="unknown_field")
     if "situation" in fields and fields["situation"] not in ("", *Beneficiary.Situation.values):
         raise InvalidInput("Situation inconnue.", code="invalid_situation")
+    if "employer_siren" in fields:
+        fields["employer_siren"] = "".join((fields["employer_siren"] or "").split())
+        if fields["employer_siren"] and not siren_is_valid(fields["employer_siren"]):
+            raise InvalidInput(
+                "Le SIREN de l'employeur compte 9 chiffres et sa clé de contrôle doit être valide.", code="invalid_siren"
+            )
     if fields.get("employer_contact_email"):
         try:
             validate_email(fields["employer_contact_email"])
@@ -250,6 +258,20 @@ def current_organisation_row():
     return Organisation.objects.get(schema_name=tenant.schema_name)
 
 
+OWN_EMPLOYER = "own_employer"
+
+
+def _ensure_not_own_employer(beneficiary: Beneficiary) -> None:
+    """CT-12 (R6313-5): THE check that an organisation does not run the bilan of its own
+    employee, applied when a bilan is opened (``bilan_create``) and started (``bilan_transition``
+    to the preliminary phase)."""
+    from bilans.selectors import own_employer_reason
+
+    reason = own_employer_reason(beneficiary)
+    if reason:
+        raise Conflict(reason, code=OWN_EMPLOYER)
+
+
 def open_bilan_count() -> int:
     return Bilan.objects.filter(status__in=Bilan.OPEN_STATUSES).count()
 
@@ -271,6 +293,7 @@ def bilan_create(
     consultant = consultant or beneficiary.consultant or (actor if actor.role == Role.CONSULTANT else None)
     if consultant is not None and (consultant.role != Role.CONSULTANT or not consultant.is_active):
         raise InvalidInput("La personne choisie n'est pas un consultant actif.", code="invalid_consultant")
+    _ensure_not_own_employer(beneficiary)
     if Bilan.objects.filter(beneficiary=beneficiary, status__in=Bilan.OPEN_STATUSES).exists():
         raise Conflict("Ce bénéficiaire a déjà un bilan en cours. Terminez-le ou déclarez son abandon avant d'en ouvrir un autre.", code="bilan_already_open")
     if planned_start and planned_end and planned_end < planned_start:
@@ -294,6 +317,25 @@ def bilan_create(
             recipient=beneficiary.user, kind="bilan", title="Votre bilan de compétences est ouvert", url="/mon-bilan/", email=True
         )
     return bilan
+
+
+@transaction.atomic
+def bilan_settings_update(*, actor: User, min_accompaniment_minutes: int) -> BilanSettings:
+    """CT-03: the organisation's minimum of accompagnement effectif before a bilan can be
+    finished (0 = none; 13 h is the announced decree's minimum). Administrators only."""
+    ensure_role(actor, Role.ADMIN, message="Seul un administrateur peut modifier les réglages des bilans.")
+    if isinstance(min_accompaniment_minutes, bool) or not isinstance(min_accompaniment_minutes, int) or not 0 <= min_accompaniment_minutes <= MAX_BILAN_MINUTES:
+        raise InvalidInput("Le minimum d'accompagnement effectif est compris entre 0 et 24 h.", code="invalid_setting")
+    row, _ = BilanSettings.objects.select_for_update().get_or_create(pk=1)
+    previous = row.min_accompaniment_minutes
+    if previous != min_accompaniment_minutes:
+        row.min_accompaniment_minutes = min_accompaniment_minutes
+        row.save(update_fields=["min_accompaniment_minutes", "updated_at"])
+        audit_event_record(
+            action="bilan_settings.updated", actor=actor, target=row,
+            details={"min_accompaniment_minutes": min_accompaniment_minutes, "previous_min_accompaniment_minutes": previous},
+        )
+    return row
 
 
 @transaction.atomic
@@ -380,8 +422,13 @@ def bilan_transition_blockers(bilan: Bilan, to_status: str) -> list[str]:
         if bilan.status in (S.CLOSED, S.ABANDONED):
             return [f"Le bilan est « {_status_label(bilan.status)} » : il ne peut plus changer d'étape."]
         return [f"Un bilan « {_status_label(bilan.status)} » ne peut pas passer à « {_status_label(to_status)} »."]
+    from bilans.selectors import accompaniment_minimum_blocker, own_employer_reason
+
     blockers = []
     if to_status == S.PRELIMINARY:
+        own_employer = own_employer_reason(bilan.beneficiary)
+        if own_employer:
+            blockers.append(own_employer)
         if bilan.information_delivered_at is None:
             blockers.append("Remettez d'abord le document d'information au bénéficiaire.")
         if not bilan.consents.filter(kind=Consent.Kind.PARTICIPATION, withdrawn_at__isnull=True).exists():
@@ -396,6 +443,9 @@ def bilan_transition_blockers(bilan: Bilan, to_status: str) -> list[str]:
     elif to_status == S.FINISHED:
         if bilan.synthesis_delivered_at is None:
             blockers.append("Le document de synthèse doit être remis au bénéficiaire avant de terminer le bilan.")
+        minimum = accompaniment_minimum_blocker(bilan)
+        if minimum:
+            blockers.append(minimum)
     elif to_status == S.FOLLOW_UP_DONE:
         if not bilan.sessions.filter(interview_type=Session.InterviewType.FOLLOW_UP, attendance=Session.Attendance.ATTENDED).exists():
             blockers.append("Enregistrez d'abord l'entretien de suivi à 6 mois comme réalisé.")
@@ -414,6 +464,8 @@ def bilan_transition(*, actor: User, bilan: Bilan, to_status: str, reason: str =
         raise InvalidInput("Indiquez le motif de l'abandon.", code="abandon_reason_required")
     if to_status == S.CLOSED and bilan.status == S.FINISHED and not reason:
         raise InvalidInput("Indiquez pourquoi le bilan est clos sans entretien de suivi.", code="close_reason_required")
+    if to_status == S.PRELIMINARY and to_status in TRANSITIONS.get(bilan.status, ()):
+        _ensure_not_own_employer(bilan.beneficiary)
     blockers = bilan_transition_blockers(bilan, to_status)
     if blockers:
         code = "transition_not_allowed" if to_status not in TRANSITIONS.get(bilan.status, ()) else "transition_blocked"

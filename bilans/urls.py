@@ -14,6 +14,7 @@ urlpatterns = [
     path("mon-dossier/", views.my_file, name="my_file"),
     # bilans (consultant, administrator)
     path("bilans/", views.bilan_index, name="bilans"),
+    path("bilans/reglages/", views.bilan_settings_edit, name="settings"),
     path("bilans/<uuid:pk>/", views.bilan_detail, name="bilan"),
     path("bilans/<uuid:pk>/etape/", views.bilan_transition_view, name="bilan_transition"),
     path("bilans/<uuid:pk>/information/", views.bilan_information, name="bilan_information"),

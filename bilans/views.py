@@ -58,26 +58,33 @@ def beneficiary_new(request):
     return render(request, "bilans/beneficiary_new.html", {"form": form}, status=400 if form.errors else 200)
 
 
-@role_required(Role.ADMIN, Role.CONSULTANT, Role.BENEFICIARY)
-def beneficiary_detail(request, pk):
-    beneficiary = beneficiary_get(user=request.user, beneficiary_id=pk)
-    if request.user.role == Role.BENEFICIARY:
-        return redirect("bilans:my_file")
-    assign_form = AssignConsultantForm(initial={"consultant": beneficiary.consultant_id}) if can_manage_organisation(request.user) else None
-    from bilans.forms import ProfileForm, SensitiveDataForm
+def _beneficiary_page(request, beneficiary, *, profile_form=None, open_form=None, status: int = 200):
+    """The beneficiary's file page; a bound form with errors (profile, opening a bilan) is shown
+    in place, with its errors, and the page answers ``status``."""
+    from bilans.forms import OpenBilanForm, ProfileForm, SensitiveDataForm
 
+    assign_form = AssignConsultantForm(initial={"consultant": beneficiary.consultant_id}) if can_manage_organisation(request.user) else None
     sensitive = can_view_sensitive_data(request.user, beneficiary)
     return render(request, "bilans/beneficiary_detail.html", {
         "beneficiary": beneficiary,
         "assign_form": assign_form,
         "bilans": beneficiary.bilans.select_related("consultant").all(),
-        "profile_form": ProfileForm(initial={f: getattr(beneficiary, f) for f in ProfileForm.base_fields}),
+        "profile_form": profile_form or ProfileForm(initial={f: getattr(beneficiary, f) for f in ProfileForm.base_fields}),
+        "open_form": open_form or OpenBilanForm(),
         "can_see_sensitive": sensitive,
         "sensitive_form": SensitiveDataForm(initial={
             "disability_info": beneficiary.disability_info, "accommodations": beneficiary.accommodations,
             "explicit_consent": beneficiary.sensitive_consent_at is not None,
         }) if sensitive else None,
-    })
+    }, status=status)
+
+
+@role_required(Role.ADMIN, Role.CONSULTANT, Role.BENEFICIARY)
+def beneficiary_detail(request, pk):
+    beneficiary = beneficiary_get(user=request.user, beneficiary_id=pk)
+    if request.user.role == Role.BENEFICIARY:
+        return redirect("bilans:my_file")
+    return _beneficiary_page(request, beneficiary)
 
 
 @role_required(Role.ADMIN)
@@ -116,7 +123,7 @@ from django.shortcuts import get_object_or_404  # noqa: E402
 
 from bilans import forms as bforms  # noqa: E402
 from bilans import selectors, services  # noqa: E402
-from bilans.models import Bilan, BilanFile, Consent, Convention, Session, Task  # noqa: E402
+from bilans.models import ANNOUNCED_MIN_ACCOMPANIMENT_MINUTES, Bilan, BilanFile, Consent, Convention, Session, Task  # noqa: E402
 from organisations.accounts.context import client_ip  # noqa: E402
 from organisations.permissions import can_manage_bilan, can_view_sensitive_data, ensure_can_manage_bilan  # noqa: E402
 
@@ -175,9 +182,15 @@ def bilan_index(request):
 @require_POST
 def bilan_open(request, beneficiary_pk):
     beneficiary = beneficiary_get(user=request.user, beneficiary_id=beneficiary_pk)
-    bilan = _run(request, lambda: services.bilan_create(actor=request.user, beneficiary=beneficiary), "Bilan ouvert : commencez par l'entretien préliminaire.")
-    if bilan is None:
-        return redirect("bilans:beneficiary", pk=beneficiary.pk)
+    form = bforms.OpenBilanForm(request.POST)
+    try:
+        bilan = services.bilan_create(actor=request.user, beneficiary=beneficiary)
+    except ApplicationError as error:
+        # The refusal (CT-12 own employer, plan limit, a bilan already open…) is the form's error.
+        form.is_valid()
+        form.add_error(None, error.message)
+        return _beneficiary_page(request, beneficiary, open_form=form, status=error.status)
+    messages.success(request, "Bilan ouvert : commencez par l'entretien préliminaire.")
     return _back(bilan)
 
 
@@ -231,6 +244,28 @@ def bilan_detail(request, pk):
         "forfaits": _forfaits() if manage and not bilan.forfait_code and bilan.is_open else [],
     }
     return render(request, "bilans/bilan_detail.html", context)
+
+
+@role_required(Role.ADMIN)
+def bilan_settings_edit(request):
+    """CT-03: the organisation's minimum of accompagnement effectif (administrators)."""
+    current = selectors.bilan_settings()
+    form = bforms.BilanSettingsForm(request.POST or None, initial={"min_accompaniment_hours": Decimal(current.min_accompaniment_minutes) / 60})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            minutes = int((form.cleaned_data["min_accompaniment_hours"] * 60).quantize(Decimal("1")))
+            try:
+                services.bilan_settings_update(actor=request.user, min_accompaniment_minutes=minutes)
+            except ApplicationError as error:
+                form.add_error("min_accompaniment_hours" if error.code == "invalid_setting" else None, error.message)
+            else:
+                messages.success(request, "Réglages des bilans enregistrés.")
+                return redirect("bilans:settings")
+        status = 400
+    return render(request, "bilans/settings.html", {
+        "form": form, "settings_row": current, "current_minimum": selectors.minutes(current.min_accompaniment_minutes), "announced_minimum": selectors.minutes(ANNOUNCED_MIN_ACCOMPANIMENT_MINUTES),
+    }, status=status)
 
 
 @staff_of_organisation
@@ -465,11 +500,18 @@ def bilan_file_download(request, file_pk):
 def beneficiary_profile(request, pk):
     beneficiary = beneficiary_get(user=request.user, beneficiary_id=pk)
     form = bforms.ProfileForm(request.POST)
+    status = 400
     if form.is_valid():
-        _run(request, lambda: services.beneficiary_update_profile(actor=request.user, beneficiary=beneficiary, **form.cleaned_data), "Dossier mis à jour.")
-    else:
-        _form_errors(request, form)
-    return redirect("bilans:beneficiary", pk=pk)
+        try:
+            services.beneficiary_update_profile(actor=request.user, beneficiary=beneficiary, **form.cleaned_data)
+        except ApplicationError as error:
+            form.add_error("employer_siren" if error.code == "invalid_siren" else None, error.message)
+            status = error.status
+        else:
+            messages.success(request, "Dossier mis à jour.")
+            return redirect("bilans:beneficiary", pk=pk)
+    beneficiary.refresh_from_db()
+    return _beneficiary_page(request, beneficiary, profile_form=form, status=status)
 
 
 @role_required(Role.ADMIN, Role.CONSULTANT, Role.BENEFICIARY)
