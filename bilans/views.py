@@ -319,7 +319,9 @@ def bilan_session(request, pk):
     form = bforms.SessionForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data
-        _run(request, lambda: services.session_plan(
+        from bilans.scheduling.services import bilan_session_schedule
+
+        _run(request, lambda: bilan_session_schedule(
             actor=request.user, bilan=bilan, starts_at=d["starts_at"], duration_minutes=d["duration_minutes"], kind=d["kind"],
             interview_type=d["interview_type"], modality=d["modality"], instructions=d["instructions"]), "Séance prévue.")
     else:

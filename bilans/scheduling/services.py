@@ -218,6 +218,56 @@ def appointment_book(
     return appointment
 
 
+APPOINTMENT_MINUTES = (15, 8 * 60)
+
+
+@transaction.atomic
+def bilan_session_schedule(
+    *,
+    actor: User,
+    bilan: Bilan,
+    starts_at: datetime,
+    duration_minutes: int,
+    kind: str = Session.Kind.ACCOMPANIMENT,
+    interview_type: str = "",
+    modality: str = Session.Modality.IN_PERSON,
+    instructions: str = "",
+    now: datetime | None = None,
+) -> Session:
+    """A session planned from the bilan page. A future interview with the consultant (in person,
+    by video or phone) is booked as an appointment, so it gets its visio room, reminders and
+    calendar entry and takes the consultant's time like any booking; guided work, autonomous
+    sessions and sessions recorded after the fact are sessions only. ``session_plan`` applies the
+    24-hour cap either way."""
+    from bilans.services import session_plan
+    from organisations.permissions import ensure_can_manage_bilan
+
+    ensure_role(actor, Role.ADMIN, Role.CONSULTANT)
+    ensure_can_manage_bilan(actor, bilan)
+    moment = clock.now(now)
+    bookable = (
+        kind == Session.Kind.ACCOMPANIMENT
+        and modality in Appointment.Modality.values
+        and starts_at is not None
+        and timezone.is_aware(starts_at)
+        and starts_at > moment
+        and isinstance(duration_minutes, int)
+        and APPOINTMENT_MINUTES[0] <= duration_minutes <= APPOINTMENT_MINUTES[1]
+        and bilan.consultant_id is not None
+        and _bilan_for(bilan.beneficiary, interview_type or "") == bilan
+    )
+    if not bookable:
+        return session_plan(
+            actor=actor, bilan=bilan, starts_at=starts_at, duration_minutes=duration_minutes, kind=kind,
+            interview_type=interview_type, modality=modality, instructions=instructions,
+        )
+    appointment = appointment_book(
+        actor=actor, beneficiary=bilan.beneficiary, starts_at=starts_at, duration_minutes=duration_minutes, modality=modality,
+        consultant=bilan.consultant, interview_type=interview_type, now=moment,
+    )
+    return appointment.session
+
+
 def _notify(appointment: Appointment, *, actor: User, change: str) -> None:
     from organisations.services import notification_create
 
