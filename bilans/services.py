@@ -425,10 +425,12 @@ def bilan_transition_blockers(bilan: Bilan, to_status: str) -> list[str]:
     from bilans.selectors import accompaniment_minimum_blocker, own_employer_reason
 
     blockers = []
-    if to_status == S.PRELIMINARY:
+    if to_status != S.ABANDONED:
+        # also when the employer's SIREN is entered once the bilan runs: it may only be abandoned
         own_employer = own_employer_reason(bilan.beneficiary)
         if own_employer:
             blockers.append(own_employer)
+    if to_status == S.PRELIMINARY:
         if bilan.information_delivered_at is None:
             blockers.append("Remettez d'abord le document d'information au bénéficiaire.")
         if not bilan.consents.filter(kind=Consent.Kind.PARTICIPATION, withdrawn_at__isnull=True).exists():

@@ -123,3 +123,21 @@ def test_api_opening_is_refused_with_the_stable_code(cast_a):
     assert response.status_code == 409
     assert response.json()["code"] == "own_employer" and "R6313-5" in response.json()["detail"]
     assert _bilans_of(cast_a, cast_a.beneficiary) == 0
+
+
+def test_a_running_bilan_can_only_be_abandoned_once_the_employer_is_the_organisation(cast_a):
+    """CT-12 (R6313-5): an employer SIREN entered while the bilan runs blocks every next step
+    except the abandonment."""
+    from tests.documents.factories import bilan_for
+
+    _set_organisation_siret(cast_a.organisation, ORG_SIRET)
+    bilan = bilan_for(cast_a, status="investigation")
+    consultant = cast_a.client(cast_a.consultant)
+    assert consultant.post(f"/beneficiaires/{bilan.beneficiary_id}/profil/", _profile(ORG_SIREN)).status_code == 302
+    response = consultant.post(f"/bilans/{bilan.pk}/etape/", {"to_status": "conclusions"}, follow=True)
+    assert "ne peut pas être réalisé par l'employeur du bénéficiaire (article R6313-5)" in unescape(response.content.decode())
+    with tenant_context(cast_a.organisation):
+        assert Bilan.objects.get(pk=bilan.pk).status == "investigation"
+    consultant.post(f"/bilans/{bilan.pk}/etape/", {"to_status": "abandoned", "reason": "Bilan réalisé par l'employeur (R6313-5)"})
+    with tenant_context(cast_a.organisation):
+        assert Bilan.objects.get(pk=bilan.pk).status == "abandoned"
