@@ -266,3 +266,116 @@ class AppointmentCancelView(generics.GenericAPIView):
             raise NotFound("Rendez-vous introuvable.")
         appointment = scheduling_services.appointment_cancel(actor=request.user, appointment=appointment)
         return Response(AppointmentSerializer(appointment).data)
+
+
+# --- third parties' secure links (CT-07) and working-file retention (CT-09 b) --------------------
+from bilans.forms import RetentionForm  # noqa: E402
+from bilans.models import BilanFile, ThirdPartyAccess  # noqa: E402
+
+
+class ThirdPartyAccessSerializer(serializers.ModelSerializer):
+    """A link sent to a third party: never its token nor the token's hash."""
+
+    status = serializers.CharField(source="current_state", read_only=True)
+    status_label = serializers.CharField(source="state_label", read_only=True)
+
+    class Meta:
+        model = ThirdPartyAccess
+        fields = ["id", "recipient_kind", "recipient_name", "recipient_email", "status", "status_label", "created_at", "expires_at",
+                  "revoked_at", "end_reason", "open_count", "last_opened_at"]
+        read_only_fields = fields
+
+
+class ThirdPartyAccessCreateSerializer(serializers.Serializer):
+    recipient_email = serializers.EmailField()
+
+
+def _third_party_access_out(bilan, access_id) -> dict:
+    """One link as the bilan's listing shows it (state and label from the selector)."""
+    access = next(a for a in bilan_selectors.third_party_accesses(bilan) if a.pk == access_id)
+    return ThirdPartyAccessSerializer(access).data
+
+
+class BilanThirdPartyAccessesView(generics.GenericAPIView):
+    """CT-07: the secure links sent for a bilan, newest first (the bilan's consultant, an
+    administrator, the beneficiary). POST sends one to a recipient the beneficiary agreed to
+    share with (consultant or administrator); without that agreement: 403 ``sharing_not_agreed``,
+    nothing sent. The link goes by e-mail only."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN, Role.CONSULTANT, Role.BENEFICIARY)]
+    serializer_class = ThirdPartyAccessSerializer
+    pagination_class = None
+
+    @extend_schema(responses={200: ThirdPartyAccessSerializer(many=True)})
+    def get(self, request, pk):
+        bilan = bilan_selectors.bilan_get(user=request.user, bilan_id=pk)
+        return Response(ThirdPartyAccessSerializer(bilan_selectors.third_party_accesses(bilan), many=True).data)
+
+    @extend_schema(request=ThirdPartyAccessCreateSerializer, responses={201: ThirdPartyAccessSerializer})
+    def post(self, request, pk):
+        bilan = bilan_selectors.bilan_get(user=request.user, bilan_id=pk)
+        payload = ThirdPartyAccessCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        access = bilan_services.third_party_access_grant(actor=request.user, bilan=bilan, recipient_email=payload.validated_data["recipient_email"])
+        return Response(_third_party_access_out(bilan, access.pk), status=status.HTTP_201_CREATED)
+
+
+class ThirdPartyAccessRevokeView(generics.GenericAPIView):
+    """The link stops working at once (the bilan's consultant, an administrator, the
+    beneficiary). Revoking an ended link changes nothing."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN, Role.CONSULTANT, Role.BENEFICIARY)]
+    serializer_class = ThirdPartyAccessSerializer
+
+    @extend_schema(request=None, responses={200: ThirdPartyAccessSerializer})
+    def post(self, request, pk, access_pk):
+        from config.errors import NotFound
+
+        bilan = bilan_selectors.bilan_get(user=request.user, bilan_id=pk)
+        access = ThirdPartyAccess.objects.filter(pk=access_pk, bilan=bilan).first()
+        if access is None:
+            raise NotFound("Lien de partage introuvable.", code="third_party_access_not_found")
+        access = bilan_services.third_party_access_revoke(actor=request.user, access=access)
+        return Response(_third_party_access_out(bilan, access.pk))
+
+
+class BilanFileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BilanFile
+        fields = ["id", "bilan_id", "title", "kind", "filename", "shared_with_beneficiary_at", "retention_agreed_at", "retained_until",
+                  "retention_method", "retention_agreement_reference", "retention_agreement_date", "retention_follow_up_need", "destroyed_at"]
+        read_only_fields = fields
+
+    bilan_id = serializers.UUIDField(read_only=True)
+
+
+class RetentionAgreementSerializer(serializers.Serializer):
+    """The fields of the consultant's HTML form (``bilans.forms.RetentionForm``)."""
+
+    keep_until = serializers.DateField()
+    method = serializers.ChoiceField(choices=RetentionForm.base_fields["method"].choices)
+    agreement_reference = serializers.CharField(max_length=200)
+    agreement_date = serializers.DateField()
+    follow_up_need = serializers.CharField(max_length=2000)
+
+
+class BilanFileRetentionView(generics.GenericAPIView):
+    """CT-09 (b): record the beneficiary's written agreement to keep a working document after
+    the bilan, for their follow-up (3 years at most after its end). The bilan's consultant or an
+    administrator; refusals answer 400 with the service's code (e.g. ``retention_too_long``)."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN, Role.CONSULTANT)]
+    serializer_class = RetentionAgreementSerializer
+
+    @extend_schema(request=RetentionAgreementSerializer, responses={200: BilanFileSerializer})
+    def post(self, request, pk, file_pk):
+        from config.errors import NotFound
+
+        bilan = bilan_selectors.bilan_get(user=request.user, bilan_id=pk)
+        record = BilanFile.objects.filter(pk=file_pk, bilan=bilan).first()
+        if record is None:
+            raise NotFound("Document introuvable.", code="bilan_file_not_found")
+        payload = RetentionAgreementSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        record = bilan_services.bilan_file_agree_retention(actor=request.user, record=record, **payload.validated_data)
+        return Response(BilanFileSerializer(record).data)

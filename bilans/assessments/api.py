@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from ai.matching import load_referential, rank
 from bilans.assessments import selectors
 from bilans.assessments import services
-from bilans.assessments.models import Assessment, Result
+from bilans.assessments.models import Assessment, FeedbackInvitation, Result
 from organisations.accounts.models import Role
 from organisations.permissions import HasRole, ensure_can_manage_assessments
 
@@ -108,3 +108,39 @@ class MatchingView(APIView):
                 "destroyed_at": destruction.destroyed_at if destruction else None,
             }
         )
+
+
+class FeedbackInvitationSerializer(serializers.ModelSerializer):
+    """One 360° invitation after the decision: never its link nor the link's hash."""
+
+    bilan_id = serializers.UUIDField(source="campaign.bilan_id", read_only=True)
+
+    class Meta:
+        model = FeedbackInvitation
+        fields = ["id", "campaign", "bilan_id", "email", "status", "sent_at", "decided_at", "rejection_reason"]
+        read_only_fields = fields
+
+
+class FeedbackDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="Motif du refus, montré au bénéficiaire.")
+
+
+class FeedbackInvitationDecisionView(APIView):
+    """The bilan's consultant (or an administrator) approves an invitation the beneficiary made
+    (its single-use link is e-mailed, never returned) or refuses it (optional reason). A decision
+    is final: 409 ``invitation_already_decided``."""
+
+    permission_classes = [IsAuthenticated, HasRole.of(Role.ADMIN, Role.CONSULTANT)]
+
+    @extend_schema(request=FeedbackDecisionSerializer, responses={200: FeedbackInvitationSerializer})
+    def post(self, request, pk):
+        invitation = selectors.feedback_invitation_for(user=request.user, invitation_id=pk)
+        ensure_can_manage_assessments(request.user, invitation.campaign.bilan)
+        payload = FeedbackDecisionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        if payload.validated_data["decision"] == "approve":
+            invitation, _token = services.feedback_invitation_approve(invitation=invitation, actor=request.user)
+        else:
+            invitation = services.feedback_invitation_reject(invitation=invitation, actor=request.user, reason=payload.validated_data["reason"])
+        return Response(FeedbackInvitationSerializer(invitation).data)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("bilans/<uuid:bilan_id>/results/", api.BilanResultsView.as_view(), name="bilan-results"),
     path("bilans/<uuid:bilan_id>/matching/", api.MatchingView.as_view(), name="bilan-matching"),
     path("results/<uuid:pk>/", api.ResultView.as_view(), name="result"),
+    path("feedback-invitations/<uuid:pk>/decision/", api.FeedbackInvitationDecisionView.as_view(), name="feedback-invitation-decision"),
 ]
