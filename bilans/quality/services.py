@@ -52,6 +52,35 @@ def evidence_attach(*, actor, indicator: int, title: str, dated: date, descripti
     return evidence
 
 
+def evidence_encrypt_legacy() -> int:
+    """Encrypt at rest the evidence files attached before encryption existed: each is rewritten
+    encrypted under a new name and the plain file deleted once the row points to the new one.
+    Idempotent, one row at a time (a periodic job). Returns how many files were encrypted."""
+    import logging
+
+    encrypted = 0
+    for evidence_id in list(Evidence.objects.filter(encrypted=False).exclude(file="").values_list("pk", flat=True)):
+        with transaction.atomic():
+            evidence = Evidence.objects.select_for_update(skip_locked=True).filter(pk=evidence_id, encrypted=False).first()
+            if evidence is None or not evidence.file:
+                continue
+            plain_name = evidence.file.name
+            try:
+                with evidence.file.open("rb") as handle:
+                    data = handle.read()
+            except (FileNotFoundError, OSError):
+                logging.getLogger(__name__).warning("Evidence %s: file %s missing, left as is", evidence.pk, plain_name)
+                continue
+            storage = evidence.file.storage
+            encrypted_file_save(evidence.file, evidence.filename or plain_name.rsplit("/", 1)[-1], data)
+            evidence.encrypted = True
+            evidence.save(update_fields=["file", "encrypted"])
+            audit_event_record(action="quality.evidence_encrypted", target=evidence, details={"indicator": evidence.indicator})
+            transaction.on_commit(lambda name=plain_name, storage=storage: storage.delete(name))
+            encrypted += 1
+    return encrypted
+
+
 @transaction.atomic
 def complaint_record(*, actor, received_on: date, source: str, subject: str, bilan=None, answer_within_days: int = 15) -> Complaint:
     if source not in Complaint.Source.values:

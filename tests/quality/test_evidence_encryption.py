@@ -74,3 +74,33 @@ def test_evidence_whose_file_was_lost_answers_404_and_the_bundle_is_still_built(
     assert response.status_code == 404 and "introuvable" in response.content.decode()
     connection.set_tenant(in_a.organisation)
     assert not any(name.endswith("perdu.pdf") for name in _bundle_pieces())
+
+
+def test_evidence_attached_before_encryption_gets_encrypted_by_the_periodic_job(in_a, settings, tmp_path, django_capture_on_commit_callbacks):
+    """The daily job rewrites a plain legacy file encrypted, deletes the plain one, and the
+    administrator and the audit bundle still get the original bytes. A second run does nothing."""
+    import bilans.quality.tasks  # noqa: F401  (registers the job, as the scheduler's app loading does)
+    from bilans.quality.services import evidence_encrypt_legacy
+    from config.scheduler import REGISTRY
+
+    assert REGISTRY["encrypt_legacy_evidence"].per_organisation
+    settings.MEDIA_ROOT = tmp_path
+    legacy = Evidence(indicator=17, title="Licences (ancien dépôt)", dated=date(2026, 2, 1), filename="licences.pdf", content_type="application/pdf")
+    legacy.file.save("licences.pdf", ContentFile(PLAIN), save=False)
+    legacy.save()
+    plain_path = Path(settings.MEDIA_ROOT) / legacy.file.name
+    assert plain_path.read_bytes() == PLAIN
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert evidence_encrypt_legacy() == 1
+    legacy.refresh_from_db()
+    assert legacy.encrypted is True and not plain_path.exists()
+    on_disk = (Path(settings.MEDIA_ROOT) / legacy.file.name).read_bytes()
+    assert b"procedure d'accueil" not in on_disk and b"%PDF" not in on_disk
+    assert AuditEvent.objects.filter(action="quality.evidence_encrypted", object_id=str(legacy.pk)).count() == 1
+    assert evidence_encrypt_legacy() == 0
+
+    download = in_a.client(in_a.admin).get(f"/qualite/preuves/{legacy.pk}/")
+    assert download.status_code == 200 and download.content == PLAIN
+    connection.set_tenant(in_a.organisation)
+    assert _bundle_pieces()[f"indicateur-17/pieces/{legacy.pk.hex[:8]}-licences.pdf"] == PLAIN
