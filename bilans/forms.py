@@ -111,6 +111,21 @@ class FundingForm(forms.Form):
     funder_name = forms.CharField(label="Nom du financeur", max_length=200, required=False)
 
 
+class CpfWorkingTimeForm(forms.Form):
+    """CT-19: a CPF-funded bilan (partly) during working time needs the employer's authorisation."""
+
+    during_working_time = forms.BooleanField(label="Le bilan se déroule (en partie) sur le temps de travail", required=False)
+    absence_requested_on = forms.DateField(
+        label="Demande d'absence adressée à l'employeur le", widget=DATE_WIDGET, required=False,
+        help_text="Au moins 60 jours avant le début du bilan (120 jours si le bilan dure 6 mois ou plus).",
+    )
+    employer_answer = forms.ChoiceField(label="Réponse de l'employeur", choices=FundingSource.EmployerAnswer.choices)
+    employer_answered_on = forms.DateField(
+        label="Date de la réponse", widget=DATE_WIDGET, required=False,
+        help_text="Sans réponse dans les 30 jours calendaires, l'accord de l'employeur est acquis.",
+    )
+
+
 class ObjectiveForm(forms.Form):
     text = forms.CharField(label="Objectif défini avec le bénéficiaire", max_length=500)
 

@@ -218,10 +218,23 @@ class FundingSource(models.Model):
         PERSONAL = "personal", "Financement personnel"
         OTHER = "other", "Autre"
 
+    class EmployerAnswer(models.TextChoices):
+        PENDING = "pending", "Pas encore de réponse"
+        ACCEPTED = "accepted", "Accord de l'employeur"
+        REFUSED = "refused", "Refus de l'employeur"
+
     bilan = models.ForeignKey(Bilan, on_delete=models.CASCADE, related_name="funding_sources")
     kind = models.CharField("financeur", max_length=20, choices=Kind.choices)
     amount_cents = models.PositiveIntegerField("montant (centimes)")
     funder_name = models.CharField("nom du financeur", max_length=200, blank=True)
+    # CT-19 (L6323-17, D6323-4): a CPF-funded bilan (partly) during working time needs the
+    # employer's authorisation of absence; only bilans.services.funding_cpf_working_time_set writes these.
+    during_working_time = models.BooleanField("sur le temps de travail", default=False)
+    absence_requested_on = models.DateField("demande d'absence adressée à l'employeur le", null=True, blank=True)
+    employer_answer = models.CharField(
+        "réponse de l'employeur", max_length=10, choices=EmployerAnswer.choices, default=EmployerAnswer.PENDING
+    )
+    employer_answered_on = models.DateField("réponse de l'employeur le", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -232,6 +245,30 @@ class FundingSource(models.Model):
                 name="funding_kind_valid",
             ),
             models.UniqueConstraint(fields=["bilan", "kind"], name="funding_one_row_per_kind"),
+            models.CheckConstraint(
+                condition=models.Q(employer_answer__in=["pending", "accepted", "refused"]),
+                name="funding_employer_answer_valid",
+            ),
+            models.CheckConstraint(
+                # the working-time request only exists on a CPF row during working time
+                condition=models.Q(kind="cpf", during_working_time=True)
+                | models.Q(absence_requested_on__isnull=True, employer_answer="pending", employer_answered_on__isnull=True),
+                name="funding_working_time_only_cpf",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="cpf") | models.Q(during_working_time=False),
+                name="funding_working_time_flag_only_cpf",
+            ),
+            models.CheckConstraint(
+                # an answer has a date, never before the request; no answer, no date
+                condition=models.Q(employer_answer="pending", employer_answered_on__isnull=True)
+                | (
+                    ~models.Q(employer_answer="pending")
+                    & models.Q(absence_requested_on__isnull=False, employer_answered_on__isnull=False)
+                    & models.Q(employer_answered_on__gte=models.F("absence_requested_on"))
+                ),
+                name="funding_employer_answer_after_request",
+            ),
         ]
 
 

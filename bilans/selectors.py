@@ -236,6 +236,7 @@ TIMELINE_LABELS = {
     "bilan.forfait_assigned": "Forfait attribué",
     "bilan.consultant_changed": "Bilan confié à un autre consultant",
     "bilan.funding_set": "Financement mis à jour",
+    "bilan.cpf_working_time_set": "Temps de travail (CPF) : demande d'absence mise à jour",
     "bilan.plan_updated": "Calendrier et répartition des heures mis à jour",
     "bilan.information_delivered": "Document d'information remis",
     "bilan.synthesis_delivered": "Synthèse remise",
@@ -412,3 +413,76 @@ def sharing_recipients(bilan: Bilan) -> list[dict]:
         if consent.get_scope_display() not in entry["scopes"]:
             entry["scopes"].append(consent.get_scope_display())
     return list(recipients.values())
+
+
+# CT-19 (L6323-17, D6323-4): CPF bilan during working time
+CPF_WORKING_TIME_NOTICE_DAYS = 60
+CPF_WORKING_TIME_LONG_NOTICE_DAYS = 120  # bilan planned over 6 months or more
+CPF_EMPLOYER_ANSWER_DAYS = 30  # calendar days; silence = acceptance
+
+
+def cpf_funding_source(bilan: Bilan) -> FundingSource | None:
+    return FundingSource.objects.filter(bilan=bilan, kind=FundingSource.Kind.CPF).first()
+
+
+_UNSET = object()
+
+
+def cpf_working_time_status(bilan: Bilan, *, today=None, cpf_source=_UNSET) -> dict | None:
+    """Where the employer's authorisation of absence stands for a CPF-funded bilan during working
+    time (None when the rule does not apply). ``blockers`` are the French reasons the bilan cannot
+    start yet; bilans.services.bilan_transition_blockers is the one place that enforces them.
+    ``cpf_source``: the bilan's CPF FundingSource (or None) when the caller already has it."""
+    from datetime import timedelta
+
+    from bilans.services import _add_months
+
+    source = cpf_funding_source(bilan) if cpf_source is _UNSET else cpf_source
+    if source is None or not source.during_working_time:
+        return None
+    today = today or timezone.localdate()
+    long_bilan = bool(bilan.planned_start and bilan.planned_end and bilan.planned_end >= _add_months(bilan.planned_start, 6))
+    notice_days = CPF_WORKING_TIME_LONG_NOTICE_DAYS if long_bilan else CPF_WORKING_TIME_NOTICE_DAYS
+    requested = source.absence_requested_on
+    answer = source.employer_answer
+    A = FundingSource.EmployerAnswer
+    status = {
+        "source": source, "requested_on": requested, "notice_days": notice_days, "long_bilan": long_bilan,
+        "earliest_start": None, "tacit_on": None, "accepted": False, "tacit": False, "refused": answer == A.REFUSED,
+        "answer_label": A(answer).label, "answered_on": source.employer_answered_on, "blockers": [],
+    }
+    blockers = status["blockers"]
+    fmt = "%d/%m/%Y"
+    if requested is None:
+        blockers.append(
+            "Ce bilan financé par le CPF se déroule sur le temps de travail : enregistrez la date de la demande "
+            "d'autorisation d'absence adressée à l'employeur (article L6323-17)."
+        )
+        return status
+    status["earliest_start"] = earliest = requested + timedelta(days=notice_days)
+    status["tacit_on"] = tacit_on = requested + timedelta(days=CPF_EMPLOYER_ANSWER_DAYS)
+    # a refusal after the 30 days comes too late: the silence had already become an acceptance
+    late_refusal = answer == A.REFUSED and source.employer_answered_on is not None and source.employer_answered_on > tacit_on
+    if answer == A.ACCEPTED:
+        status["accepted"] = True
+    elif (answer == A.PENDING and today >= tacit_on) or late_refusal:
+        status["accepted"] = status["tacit"] = True
+    status["late_refusal"] = late_refusal
+    status["refused"] = answer == A.REFUSED and not late_refusal
+    if status["refused"]:
+        blockers.append(
+            f"L'employeur a refusé l'absence le {source.employer_answered_on.strftime(fmt)} : le bilan ne peut pas se dérouler "
+            "sur le temps de travail. Il peut toujours avoir lieu en dehors du temps de travail : décochez « sur le temps de travail »."
+        )
+    if today < earliest:
+        blockers.append(
+            f"La demande d'absence a été adressée à l'employeur le {requested.strftime(fmt)} : sur le temps de travail, elle doit "
+            f"précéder le début du bilan d'au moins {notice_days} jours{' (bilan de 6 mois ou plus)' if long_bilan else ''}. "
+            f"Le bilan peut commencer à partir du {earliest.strftime(fmt)} (articles L6323-17 et D6323-4)."
+        )
+    if answer == A.PENDING and not status["accepted"]:
+        blockers.append(
+            f"L'employeur n'a pas encore répondu : sans réponse de sa part, son accord est acquis le {tacit_on.strftime(fmt)} "
+            f"({CPF_EMPLOYER_ANSWER_DAYS} jours calendaires après la demande)."
+        )
+    return status

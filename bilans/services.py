@@ -393,12 +393,69 @@ def funding_set(*, actor: User, bilan: Bilan, kind: str, amount_cents: int, fund
     return source
 
 
-def bilan_is_employer_funded(bilan: Bilan) -> bool:
-    return bilan.funding_sources.filter(kind=FundingSource.Kind.EMPLOYER_PLAN).exists()
-
-
-def bilan_is_self_funded(bilan: Bilan) -> bool:
-    return bilan.funding_sources.filter(kind=FundingSource.Kind.PERSONAL).exists()
+@transaction.atomic
+def funding_cpf_working_time_set(
+    *,
+    actor: User,
+    bilan: Bilan,
+    during_working_time: bool,
+    absence_requested_on: date | None = None,
+    employer_answer: str = FundingSource.EmployerAnswer.PENDING,
+    employer_answered_on: date | None = None,
+    now: datetime | None = None,
+) -> FundingSource:
+    """CT-19 (L6323-17, D6323-4): record whether a CPF-funded bilan takes place (partly) during
+    working time, when the employee asked the employer for the absence and the employer's answer.
+    Outside working time the request data are cleared (no rule applies)."""
+    _ensure_manage(actor, bilan)
+    source = FundingSource.objects.select_for_update().filter(bilan=bilan, kind=FundingSource.Kind.CPF).first()
+    if source is None:
+        raise Conflict("Ce bilan n'est pas financé par le CPF : enregistrez d'abord le financement CPF.", code="not_cpf_funded")
+    if not bilan.is_open:
+        raise Conflict("On ne peut modifier le financement que d'un bilan en cours.", code="bilan_not_open")
+    if employer_answer not in FundingSource.EmployerAnswer.values:
+        raise InvalidInput("Réponse de l'employeur inconnue.", code="invalid_employer_answer")
+    today = timezone.localdate(clock.now(now))
+    if not during_working_time:
+        absence_requested_on, employer_answer, employer_answered_on = None, FundingSource.EmployerAnswer.PENDING, None
+    else:
+        if absence_requested_on is not None and absence_requested_on > today:
+            raise InvalidInput("La date de la demande d'absence ne peut pas être dans le futur.", code="absence_request_in_future")
+        if employer_answer == FundingSource.EmployerAnswer.PENDING:
+            if employer_answered_on is not None:
+                raise InvalidInput(
+                    "Une date de réponse est indiquée mais pas la réponse de l'employeur : choisissez « accord » ou « refus ».",
+                    code="employer_answer_required",
+                )
+        else:
+            if absence_requested_on is None:
+                raise InvalidInput("Indiquez d'abord la date de la demande d'absence adressée à l'employeur.", code="absence_request_required")
+            if employer_answered_on is None:
+                raise InvalidInput("Indiquez la date de la réponse de l'employeur.", code="employer_answer_date_required")
+            if employer_answered_on > today:
+                raise InvalidInput("La date de la réponse de l'employeur ne peut pas être dans le futur.", code="employer_answer_in_future")
+            if employer_answered_on < absence_requested_on:
+                raise InvalidInput(
+                    "La réponse de l'employeur ne peut pas être antérieure à la demande d'absence.", code="employer_answer_before_request"
+                )
+    source.during_working_time = during_working_time
+    source.absence_requested_on = absence_requested_on
+    source.employer_answer = employer_answer
+    source.employer_answered_on = employer_answered_on
+    source.save(update_fields=["during_working_time", "absence_requested_on", "employer_answer", "employer_answered_on"])
+    audit_event_record(
+        action="bilan.cpf_working_time_set",
+        actor=actor,
+        target=bilan,
+        details={
+            "bilan_id": str(bilan.pk),
+            "during_working_time": during_working_time,
+            "absence_requested_on": absence_requested_on.isoformat() if absence_requested_on else None,
+            "employer_answer": employer_answer,
+            "employer_answered_on": employer_answered_on.isoformat() if employer_answered_on else None,
+        },
+    )
+    return source
 
 
 def bilan_is_cpf_funded(bilan: Bilan) -> bool:
@@ -416,13 +473,14 @@ def _status_label(status: str) -> str:
     return Bilan.Status(status).label
 
 
-def bilan_transition_blockers(bilan: Bilan, to_status: str) -> list[str]:
-    """Why the bilan cannot move to ``to_status`` now (French sentences; empty = allowed)."""
+def bilan_transition_blockers(bilan: Bilan, to_status: str, *, today: date | None = None) -> list[str]:
+    """Why the bilan cannot move to ``to_status`` now (French sentences; empty = allowed).
+    ``today`` defaults to the current local date (CT-19 delays are counted from it)."""
     if to_status not in TRANSITIONS.get(bilan.status, ()):
         if bilan.status in (S.CLOSED, S.ABANDONED):
             return [f"Le bilan est « {_status_label(bilan.status)} » : il ne peut plus changer d'étape."]
         return [f"Un bilan « {_status_label(bilan.status)} » ne peut pas passer à « {_status_label(to_status)} »."]
-    from bilans.selectors import accompaniment_minimum_blocker, own_employer_reason
+    from bilans.selectors import accompaniment_minimum_blocker, cpf_working_time_status, own_employer_reason
 
     blockers = []
     if to_status != S.ABANDONED:
@@ -435,10 +493,14 @@ def bilan_transition_blockers(bilan: Bilan, to_status: str) -> list[str]:
             blockers.append("Remettez d'abord le document d'information au bénéficiaire.")
         if not bilan.consents.filter(kind=Consent.Kind.PARTICIPATION, withdrawn_at__isnull=True).exists():
             blockers.append("Le consentement éclairé du bénéficiaire n'est pas enregistré : la phase préliminaire ne peut pas commencer (article L6313-4).")
-        if bilan_is_employer_funded(bilan) and not bilan.conventions.filter(kind=Convention.Kind.TRIPARTITE, status=Convention.Status.SIGNED).exists():
+        funding = {source.kind: source for source in bilan.funding_sources.all()}  # one query for the three funding rules
+        if FundingSource.Kind.EMPLOYER_PLAN in funding and not bilan.conventions.filter(kind=Convention.Kind.TRIPARTITE, status=Convention.Status.SIGNED).exists():
             blockers.append("Ce bilan est financé par l'employeur : la convention tripartite doit être signée par l'employeur, le salarié et l'organisme (article R6313-8).")
-        if bilan_is_self_funded(bilan) and not bilan.conventions.filter(kind=Convention.Kind.CONTRACT, status=Convention.Status.SIGNED).exists():
+        if FundingSource.Kind.PERSONAL in funding and not bilan.conventions.filter(kind=Convention.Kind.CONTRACT, status=Convention.Status.SIGNED).exists():
             blockers.append("Ce bilan est financé personnellement : le contrat doit être signé avant le début (article L6353-3).")
+        working_time = cpf_working_time_status(bilan, today=today, cpf_source=funding.get(FundingSource.Kind.CPF))
+        if working_time:
+            blockers += working_time["blockers"]
     elif to_status == S.INVESTIGATION:
         if not bilan.objectives.exists():
             blockers.append("Définissez avec le bénéficiaire au moins un objectif du bilan avant la phase d'investigation.")
@@ -468,7 +530,7 @@ def bilan_transition(*, actor: User, bilan: Bilan, to_status: str, reason: str =
         raise InvalidInput("Indiquez pourquoi le bilan est clos sans entretien de suivi.", code="close_reason_required")
     if to_status == S.PRELIMINARY and to_status in TRANSITIONS.get(bilan.status, ()):
         _ensure_not_own_employer(bilan.beneficiary)
-    blockers = bilan_transition_blockers(bilan, to_status)
+    blockers = bilan_transition_blockers(bilan, to_status, today=timezone.localdate(clock.now(now)))
     if blockers:
         code = "transition_not_allowed" if to_status not in TRANSITIONS.get(bilan.status, ()) else "transition_blocked"
         raise Conflict(" ".join(blockers), code=code, extra={"blockers": blockers})

@@ -25,6 +25,7 @@ urlpatterns = [
     path("bilans/<uuid:pk>/seances/<uuid:session_pk>/presence/", views.bilan_session_attendance, name="bilan_session_attendance"),
     path("bilans/<uuid:pk>/calendrier/", views.bilan_plan, name="bilan_plan"),
     path("bilans/<uuid:pk>/financement/", views.bilan_funding, name="bilan_funding"),
+    path("bilans/<uuid:pk>/financement/temps-de-travail/", views.bilan_cpf_working_time, name="bilan_cpf_working_time"),
     path("bilans/<uuid:pk>/synthese/", views.bilan_synthesis, name="bilan_synthesis"),
     path("bilans/<uuid:pk>/forfait/", views.bilan_forfait, name="bilan_forfait"),
     path("bilans/<uuid:pk>/convention/", views.bilan_convention, name="bilan_convention"),

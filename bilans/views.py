@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from bilans.forms import AssignConsultantForm, BeneficiaryForm
 from bilans.selectors import beneficiary_get, beneficiary_list
 from bilans.services import beneficiary_assign_consultant, beneficiary_create
-from config.errors import ApplicationError
+from config.errors import ApplicationError, InvalidInput
 from organisations.accounts.models import Role
 from organisations.permissions import can_manage_organisation, role_required
 from organisations.services import invitation_create
@@ -208,6 +208,7 @@ def bilan_detail(request, pk):
             if event.details["to"] == Bilan.Status.CLOSED and event.details.get("from") == Bilan.Status.FINISHED and bilan.close_reason:
                 event.label += f" (sans entretien de suivi — motif : {bilan.close_reason})"
     transitions = [(s, Bilan.Status(s).label, services.bilan_transition_blockers(bilan, s)) for s in services.TRANSITIONS[bilan.status]]
+    cpf_source = selectors.cpf_funding_source(bilan)
     context = {
         "bilan": bilan,
         "manage": manage,
@@ -234,6 +235,12 @@ def bilan_detail(request, pk):
             "accompaniment_hours": Decimal(bilan.planned_accompaniment_minutes) / 60, "guided_work_hours": Decimal(bilan.planned_guided_work_minutes) / 60,
         }),
         "funding_form": bforms.FundingForm(),
+        "cpf_funded": cpf_source is not None,
+        "cpf_working_time": selectors.cpf_working_time_status(bilan, cpf_source=cpf_source),
+        "cpf_working_time_form": bforms.CpfWorkingTimeForm(initial={
+            "during_working_time": cpf_source.during_working_time, "absence_requested_on": cpf_source.absence_requested_on,
+            "employer_answer": cpf_source.employer_answer, "employer_answered_on": cpf_source.employer_answered_on,
+        }) if cpf_source else None,
         "objective_form": bforms.ObjectiveForm(),
         "consent_form": bforms.ConsentForm(),
         "convention_form": bforms.ConventionForm(initial={"period_start": bilan.planned_start, "period_end": bilan.planned_end, "employer_name": bilan.beneficiary.employer_name}),
@@ -364,6 +371,23 @@ def bilan_funding(request, pk):
              "Financement enregistré.")
     else:
         _form_errors(request, form)
+    return _back(bilan, "financement")
+
+
+@staff_of_organisation
+@require_POST
+def bilan_cpf_working_time(request, pk):
+    """CT-19: a CPF bilan during working time (request of absence, employer's answer). Bad input
+    answers a French 400 page and saves nothing."""
+    bilan = _bilan_for_staff(request, pk)
+    form = bforms.CpfWorkingTimeForm(request.POST)
+    if not form.is_valid():
+        raise InvalidInput(
+            " ".join(f"{form.fields[f].label if f in form.fields else ''} : {' '.join(e)}" for f, e in form.errors.items()),
+            code="invalid_cpf_working_time",
+        )
+    services.funding_cpf_working_time_set(actor=request.user, bilan=bilan, **form.cleaned_data)
+    messages.success(request, "Temps de travail (CPF) enregistré.")
     return _back(bilan, "financement")
 
 
