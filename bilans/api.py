@@ -206,7 +206,9 @@ class BilanSessionsView(generics.ListCreateAPIView):
         bilan = bilan_selectors.bilan_get(user=request.user, bilan_id=kwargs["pk"])
         payload = SessionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        session = bilan_services.session_plan(actor=request.user, bilan=bilan, **payload.validated_data)
+        from bilans.scheduling.services import bilan_session_schedule
+
+        session = bilan_session_schedule(actor=request.user, bilan=bilan, **payload.validated_data)
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
 

@@ -441,7 +441,10 @@ def cpf_working_time_status(bilan: Bilan, *, today=None, cpf_source=_UNSET) -> d
     if source is None or not source.during_working_time:
         return None
     today = today or timezone.localdate()
-    long_bilan = bool(bilan.planned_start and bilan.planned_end and bilan.planned_end >= _add_months(bilan.planned_start, 6))
+    try:
+        long_bilan = bool(bilan.planned_start and bilan.planned_end and bilan.planned_end >= _add_months(bilan.planned_start, 6))
+    except ValueError:  # a planned start near year 9999, saved before dates were bounded
+        long_bilan = True
     notice_days = CPF_WORKING_TIME_LONG_NOTICE_DAYS if long_bilan else CPF_WORKING_TIME_NOTICE_DAYS
     requested = source.absence_requested_on
     answer = source.employer_answer

@@ -272,6 +272,23 @@ def _ensure_not_own_employer(beneficiary: Beneficiary) -> None:
         raise Conflict(reason, code=OWN_EMPLOYER)
 
 
+PLANNING_HORIZON_YEARS = 5
+
+
+def _ensure_plausible_period(planned_start, planned_end) -> None:
+    """Planned dates within five years of today, the end after the start (a date such as year
+    9999 would overflow every later date computation)."""
+    today = timezone.localdate()
+    earliest, latest = _add_months(today, -12 * PLANNING_HORIZON_YEARS), _add_months(today, 12 * PLANNING_HORIZON_YEARS)
+    for day in (planned_start, planned_end):
+        if day and not earliest <= day <= latest:
+            raise InvalidInput(
+                f"Les dates prévues se situent entre le {earliest:%d/%m/%Y} et le {latest:%d/%m/%Y}.", code="invalid_period"
+            )
+    if planned_start and planned_end and planned_end < planned_start:
+        raise InvalidInput("La fin prévue doit suivre le début prévu.", code="invalid_period")
+
+
 def open_bilan_count() -> int:
     return Bilan.objects.filter(status__in=Bilan.OPEN_STATUSES).count()
 
@@ -296,8 +313,7 @@ def bilan_create(
     _ensure_not_own_employer(beneficiary)
     if Bilan.objects.filter(beneficiary=beneficiary, status__in=Bilan.OPEN_STATUSES).exists():
         raise Conflict("Ce bénéficiaire a déjà un bilan en cours. Terminez-le ou déclarez son abandon avant d'en ouvrir un autre.", code="bilan_already_open")
-    if planned_start and planned_end and planned_end < planned_start:
-        raise InvalidInput("La fin prévue doit suivre le début prévu.", code="invalid_period")
+    _ensure_plausible_period(planned_start, planned_end)
     # Serialise openings so that two concurrent ones cannot both pass the plan limit.
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':bilan_open'))")
@@ -622,8 +638,7 @@ def bilan_set_plan(
     """Schedule and split of the 24 hours (e.g. 18 h of accompaniment + 6 h of guided work)."""
     _ensure_manage(actor, bilan)
     bilan = Bilan.objects.select_for_update().get(pk=bilan.pk)
-    if planned_start and planned_end and planned_end < planned_start:
-        raise InvalidInput("La fin prévue doit suivre le début prévu.", code="invalid_period")
+    _ensure_plausible_period(planned_start, planned_end)
     accompaniment = bilan.planned_accompaniment_minutes if accompaniment_minutes is None else accompaniment_minutes
     guided = bilan.planned_guided_work_minutes if guided_work_minutes is None else guided_work_minutes
     if accompaniment <= 0 or guided < 0:

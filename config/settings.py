@@ -275,9 +275,15 @@ WHITENOISE_USE_FINDERS = DEBUG or TESTING
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_link_tokens": {"()": "config.logging_filters.MaskLinkTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_link_tokens"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # the record itself is masked, so that every handler (and test capture) gets it masked
+        "django.request": {"filters": ["mask_link_tokens"]},
+        "django.server": {"filters": ["mask_link_tokens"]},
+    },
 }
 
 # Absolute links in emails (invitations, reminders) are built from these.

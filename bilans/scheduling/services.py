@@ -240,7 +240,7 @@ def bilan_session_schedule(
     sessions and sessions recorded after the fact are sessions only. ``session_plan`` applies the
     24-hour cap either way."""
     from bilans.services import session_plan
-    from organisations.permissions import ensure_can_manage_bilan
+    from organisations.permissions import can_book_for, ensure_can_manage_bilan
 
     ensure_role(actor, Role.ADMIN, Role.CONSULTANT)
     ensure_can_manage_bilan(actor, bilan)
@@ -255,6 +255,7 @@ def bilan_session_schedule(
         and APPOINTMENT_MINUTES[0] <= duration_minutes <= APPOINTMENT_MINUTES[1]
         and bilan.consultant_id is not None
         and _bilan_for(bilan.beneficiary, interview_type or "") == bilan
+        and can_book_for(actor, bilan.beneficiary)
     )
     if not bookable:
         return session_plan(
@@ -265,7 +266,11 @@ def bilan_session_schedule(
         actor=actor, beneficiary=bilan.beneficiary, starts_at=starts_at, duration_minutes=duration_minutes, modality=modality,
         consultant=bilan.consultant, interview_type=interview_type, now=moment,
     )
-    return appointment.session
+    session = appointment.session
+    if instructions.strip():
+        session.instructions = instructions.strip()
+        session.save(update_fields=["instructions"])
+    return session
 
 
 def _notify(appointment: Appointment, *, actor: User, change: str) -> None:
