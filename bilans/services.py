@@ -1625,6 +1625,49 @@ def bilan_file_share(*, actor: User, record: BilanFile, now: datetime | None = N
 RETENTION_MAX_YEARS = 3  # CT-09 / RG-02: at most 3 years, on a written agreement
 
 
+def retention_method_ensure_written(method: str) -> None:
+    """CT-09 (b), recorded by staff: the beneficiary's agreement to keep a document must be
+    written (signed paper or e-mail); the beneficiary may also agree online from their space."""
+    if method in (Consent.Method.ORAL_RECORDED, Consent.Method.ONLINE):
+        raise InvalidInput(
+            "La conservation demande un accord écrit du bénéficiaire (article R6313-7) : un document papier signé ou un e-mail. "
+            "Le bénéficiaire peut aussi donner son accord en ligne depuis son espace.",
+            code="retention_agreement_not_written",
+        )
+    if method not in (BilanFile.RetentionMethod.SIGNED_PAPER, BilanFile.RetentionMethod.EMAIL):
+        raise InvalidInput("Indiquez comment l'accord écrit du bénéficiaire a été recueilli.", code="retention_method_required")
+
+
+def retention_terms_ensure_complete(
+    *, follow_up_need: str, agreement_reference: str, agreement_date: date | None, keep_until: date | None, ended_on: date, today: date
+) -> tuple[str, str]:
+    """CT-09 (b), the one check of a retention agreement's terms, for working files and generated
+    documents alike: the follow-up need, the written agreement's reference and date, and a
+    keep-until date in the future and at most 3 years after the end. Returns the cleaned need
+    and reference."""
+    follow_up_need = (follow_up_need or "").strip()
+    agreement_reference = (agreement_reference or "").strip()[:200]
+    if not follow_up_need:
+        raise InvalidInput("Indiquez le besoin de suivi qui justifie de conserver ce document.", code="retention_follow_up_need_required")
+    if not agreement_reference:
+        raise InvalidInput(
+            "Indiquez la référence de l'accord écrit (par exemple : « courrier signé remis en entretien », « e-mail du bénéficiaire »).",
+            code="retention_agreement_reference_required",
+        )
+    if agreement_date is None:
+        raise InvalidInput("Indiquez la date de l'accord écrit.", code="retention_agreement_date_required")
+    if agreement_date > today:
+        raise InvalidInput("La date de l'accord écrit ne peut pas être dans le futur.", code="retention_agreement_date_in_future")
+    if keep_until is None:
+        raise InvalidInput("Indiquez jusqu'à quand conserver le document.", code="retention_until_required")
+    limit = _add_months(ended_on, 12 * RETENTION_MAX_YEARS)
+    if keep_until > limit:
+        raise InvalidInput(f"La conservation ne peut pas dépasser 3 ans après la fin du bilan, soit le {limit:%d/%m/%Y} (article R6313-7).", code="retention_too_long")
+    if keep_until <= today:
+        raise InvalidInput("La date de conservation doit être dans le futur.", code="retention_in_past")
+    return follow_up_need, agreement_reference
+
+
 @transaction.atomic
 def bilan_file_agree_retention(
     *,
@@ -1657,39 +1700,15 @@ def bilan_file_agree_retention(
         agreement_date = today
     else:
         _ensure_manage(actor, record.bilan)
-        if method in (Consent.Method.ORAL_RECORDED, Consent.Method.ONLINE):
-            raise InvalidInput(
-                "La conservation demande un accord écrit du bénéficiaire (article R6313-7) : un document papier signé ou un e-mail. "
-                "Le bénéficiaire peut aussi donner son accord en ligne depuis son espace.",
-                code="retention_agreement_not_written",
-            )
-        if method not in (BilanFile.RetentionMethod.SIGNED_PAPER, BilanFile.RetentionMethod.EMAIL):
-            raise InvalidInput("Indiquez comment l'accord écrit du bénéficiaire a été recueilli.", code="retention_method_required")
+        retention_method_ensure_written(method)
     if record.kind != BilanFile.Kind.WORKING:
         raise InvalidInput("Seuls les documents de travail ont besoin d'un accord de conservation.", code="retention_not_needed")
     if record.destroyed_at is not None:
         raise Conflict("Ce document a déjà été détruit.", code="bilan_file_destroyed")
-    follow_up_need = (follow_up_need or "").strip()
-    agreement_reference = (agreement_reference or "").strip()[:200]
-    if not follow_up_need:
-        raise InvalidInput("Indiquez le besoin de suivi qui justifie de conserver ce document.", code="retention_follow_up_need_required")
-    if not agreement_reference:
-        raise InvalidInput(
-            "Indiquez la référence de l'accord écrit (par exemple : « courrier signé remis en entretien », « e-mail du bénéficiaire »).",
-            code="retention_agreement_reference_required",
-        )
-    if agreement_date is None:
-        raise InvalidInput("Indiquez la date de l'accord écrit.", code="retention_agreement_date_required")
-    if agreement_date > today:
-        raise InvalidInput("La date de l'accord écrit ne peut pas être dans le futur.", code="retention_agreement_date_in_future")
-    if keep_until is None:
-        raise InvalidInput("Indiquez jusqu'à quand conserver le document.", code="retention_until_required")
-    reference = timezone.localdate(record.bilan.ended_at or moment)
-    limit = _add_months(reference, 12 * RETENTION_MAX_YEARS)
-    if keep_until > limit:
-        raise InvalidInput(f"La conservation ne peut pas dépasser 3 ans après la fin du bilan, soit le {limit:%d/%m/%Y} (article R6313-7).", code="retention_too_long")
-    if keep_until <= today:
-        raise InvalidInput("La date de conservation doit être dans le futur.", code="retention_in_past")
+    follow_up_need, agreement_reference = retention_terms_ensure_complete(
+        follow_up_need=follow_up_need, agreement_reference=agreement_reference, agreement_date=agreement_date,
+        keep_until=keep_until, ended_on=timezone.localdate(record.bilan.ended_at or moment), today=today,
+    )
     record.retention_agreed_at, record.retained_until = moment, keep_until
     record.retention_method, record.retention_follow_up_need = method, follow_up_need
     record.retention_agreement_reference, record.retention_agreement_date = agreement_reference, agreement_date

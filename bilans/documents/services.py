@@ -1038,14 +1038,6 @@ WORKING_TYPES = ("questionnaire", "career_path_analysis", "results_interpretatio
 ENDED_STATUSES = ("finished", "follow_up_done", "closed", "abandoned")
 
 
-def _years_after(day, years: int):
-    """The same day ``years`` later (28 February for 29 February)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
 @transaction.atomic
 def document_retain(
     *,
@@ -1066,8 +1058,7 @@ def document_retain(
     and the follow-up need it is based on; the beneficiary may also agree online from their
     space for a document published to them (method ``online``, reference and date of that online
     agreement). Anything missing is refused."""
-    from bilans.models import Consent
-    from bilans.services import RETENTION_MAX_YEARS
+    from bilans.services import retention_method_ensure_written, retention_terms_ensure_complete
     from organisations.permissions import is_bilan_beneficiary
 
     moment = now or timezone.now()
@@ -1082,38 +1073,15 @@ def document_retain(
         agreement_date = today
     else:
         ensure_can_manage_documents(actor, document.bilan)
-        if method in (Consent.Method.ORAL_RECORDED, Consent.Method.ONLINE):
-            raise InvalidInput(
-                "La conservation demande un accord écrit du bénéficiaire (article R6313-7) : un document papier signé ou un e-mail. "
-                "Le bénéficiaire peut aussi donner son accord en ligne depuis son espace.",
-                code="retention_agreement_not_written",
-            )
-        if method not in (RetentionMethod.SIGNED_PAPER, RetentionMethod.EMAIL):
-            raise InvalidInput("Indiquez comment l'accord écrit du bénéficiaire a été recueilli.", code="retention_method_required")
+        retention_method_ensure_written(method)
     if document.doc_type not in WORKING_TYPES:
         raise InvalidInput("Seuls les documents de travail ont besoin d'un accord de conservation.", code="retention_not_needed")
     if document.is_destroyed:
         raise Conflict("Ce document a déjà été détruit.", code="document_destroyed")
-    follow_up_need = (follow_up_need or "").strip()
-    agreement_reference = (agreement_reference or "").strip()[:200]
-    if not follow_up_need:
-        raise InvalidInput("Indiquez le besoin de suivi qui justifie de conserver ce document.", code="retention_follow_up_need_required")
-    if not agreement_reference:
-        raise InvalidInput(
-            "Indiquez la référence de l'accord écrit (par exemple : « courrier signé remis en entretien », « e-mail du bénéficiaire »).",
-            code="retention_agreement_reference_required",
-        )
-    if agreement_date is None:
-        raise InvalidInput("Indiquez la date de l'accord écrit.", code="retention_agreement_date_required")
-    if agreement_date > today:
-        raise InvalidInput("La date de l'accord écrit ne peut pas être dans le futur.", code="retention_agreement_date_in_future")
-    if keep_until is None:
-        raise InvalidInput("Indiquez jusqu'à quand conserver le document.", code="retention_until_required")
-    limit = _years_after(timezone.localdate(document.bilan.ended_at or moment), RETENTION_MAX_YEARS)
-    if keep_until > limit:
-        raise InvalidInput(f"La conservation ne peut pas dépasser 3 ans après la fin du bilan, soit le {limit:%d/%m/%Y} (article R6313-7).", code="retention_too_long")
-    if keep_until <= today:
-        raise InvalidInput("La date de conservation doit être dans le futur.", code="retention_in_past")
+    follow_up_need, agreement_reference = retention_terms_ensure_complete(
+        follow_up_need=follow_up_need, agreement_reference=agreement_reference, agreement_date=agreement_date,
+        keep_until=keep_until, ended_on=timezone.localdate(document.bilan.ended_at or moment), today=today,
+    )
     document.retention_agreed_at, document.retained_until = moment, keep_until
     document.retention_method, document.retention_follow_up_need = method, follow_up_need
     document.retention_agreement_reference, document.retention_agreement_date = agreement_reference, agreement_date
