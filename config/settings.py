@@ -65,7 +65,6 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     *COMMON_APPS,
-    "rest_framework.authtoken",
     "organisations",
     "bilans",
     "bilans.documents",
@@ -226,7 +225,7 @@ HANDOFF_VALIDITY_SECONDS = 120
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: anonymous calls then get 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "organisations.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
