@@ -52,6 +52,12 @@ class NotFound(ApplicationError):
     default_message = "Élément introuvable."
 
 
+class TooManyRequests(ApplicationError):
+    status = 429
+    code = "too_many_requests"
+    default_message = "Trop de demandes en peu de temps : réessayez dans quelques minutes."
+
+
 class Conflict(ApplicationError):
     status = 409
     code = "conflict"
@@ -80,6 +86,10 @@ def api_exception_handler(exc, context):
     response = drf_default_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, drf_exceptions.Throttled):
+        seconds = int(exc.wait or 60)
+        response.data = {"code": "throttled", "detail": f"Trop de demandes : réessayez dans {seconds} seconde{'s' if seconds > 1 else ''}."}
+        return response
     if isinstance(exc, drf_exceptions.ValidationError):
         response.data = {"code": "invalid", "detail": "Données invalides.", "errors": exc.detail}
     else:

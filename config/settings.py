@@ -234,7 +234,22 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.throttling.AnonymousThrottle",
+        "config.throttling.UserThrottle",
+        "config.throttling.OrganisationThrottle",
+    ],
 }
+# Per minute unless said otherwise (DRF's "N/s", "N/min", "N/hour", "N/day").
+API_THROTTLE_RATES = {
+    "anonymous": env.str("API_THROTTLE_ANONYMOUS", default="60/min"),
+    "user": env.str("API_THROTTLE_USER", default="1200/min"),
+    "organisation": env.str("API_THROTTLE_ORGANISATION", default="6000/min"),
+    "verify": env.str("API_THROTTLE_VERIFY", default="10/min"),
+}
+VERIFY_UPLOAD_MAX_BYTES = env.int("VERIFY_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+SIGNUP_RATE_PER_HOUR = env.int("SIGNUP_RATE_PER_HOUR", default=5)
+SIGNUP_POW_BITS = env.int("SIGNUP_POW_BITS", default=16)
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{PLATFORM_NAME} API",
     "DESCRIPTION": "API d'une organisation (sous-domaine). Erreurs : {\"code\": ..., \"detail\": ...}.",

@@ -18,6 +18,7 @@ from bilans.documents.content import CONTENT_HTML_MAX_CHARS, content_too_long_me
 from bilans.documents.models import Document
 from bilans.models import Bilan
 from config.errors import InvalidInput, NotFound
+from config.throttling import AnonymousThrottle, OrganisationThrottle, VerifyUploadThrottle
 from organisations.accounts.models import Role
 from organisations.permissions import HasRole, can_manage_documents, ensure_can_manage_documents
 
@@ -210,6 +211,7 @@ class DocumentVerifyView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    throttle_classes = [AnonymousThrottle, VerifyUploadThrottle, OrganisationThrottle]
 
     @extend_schema(
         operation_id="documents_verify",
@@ -221,6 +223,4 @@ class DocumentVerifyView(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise InvalidInput("Envoyez le PDF dans le champ « file ».", code="file_required")
-        if upload.size > 30 * 1024 * 1024:
-            raise InvalidInput("Le fichier dépasse 30 Mo.", code="file_too_large")
-        return Response(services.document_verify(pdf=upload.read()))
+        return Response(services.document_verify(pdf=services.verify_upload_read(upload)))
