@@ -104,6 +104,13 @@ VISITOR = textwrap.dedent(
             assert status == 200, f"{path} after login: {status} {location}"
             assert 'action="/accounts/logout/"' in html and 'name="password"' not in html, f"{path}: not logged in"
         print("logged-in pages 200")
+
+        import psycopg  # the migrations created the contrib extensions in the embedded server
+        socket_dir = open(os.path.join(clone, ".data", "postgres", "postmaster.pid")).read().splitlines()[4]
+        with psycopg.connect(f"postgresql://postgres@/bilans?host={socket_dir}") as conn:
+            extensions = {row[0] for row in conn.execute("SELECT extname FROM pg_extension")}
+        assert {"btree_gist", "pg_trgm", "unaccent"} <= extensions, f"extensions: {extensions}"
+        print("extensions btree_gist, pg_trgm, unaccent")
     finally:
         stop()
         # the embedded PostgreSQL stops with the last process using it; make sure of it
@@ -149,7 +156,7 @@ def test_make_run_from_a_fresh_clone_serves_the_demo_without_any_postgresql():
         )
         log = (clone / "make-run.log").read_text(errors="replace") if (clone / "make-run.log").exists() else ""
         assert result.returncode == 0, f"{result.stdout}\n{result.stderr}\n--- make run ---\n{log[-6000:]}"
-        assert "logged-in pages 200" in result.stdout
+        assert "logged-in pages 200" in result.stdout and "extensions btree_gist" in result.stdout
         assert "Organisme démo : http://demo.localhost:8000/" in log, log[-3000:]
         assert (clone / ".data" / "postgres" / "PG_VERSION").read_text().strip() == "18"
         survivors = subprocess.run(["pgrep", "-f", str(clone)], capture_output=True, text=True).stdout.split()
