@@ -28,6 +28,16 @@ def site_url_use_port(port: str) -> None:
     os.environ["SITE_URL"] = settings.SITE_URL
 
 
+def _stop_once(signum, frame):
+    """Ctrl+C or kill: stop once. `make` passes the same signal on to this process, and a second
+    one must not cut short the clean-up (atexit) that stops the embedded PostgreSQL."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    sys.exit(0)
+
+
 class Command(BaseCommand):
     help = "Prépare la base et lance le serveur web et le worker de tâches."
 
@@ -42,7 +52,8 @@ class Command(BaseCommand):
             sys.exit(2)
         site_url_use_port(port)
         # A stop request (kill, CI) ends like Ctrl+C: the worker and the embedded PostgreSQL stop too.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        signal.signal(signal.SIGTERM, _stop_once)
+        signal.signal(signal.SIGINT, _stop_once)
         call_command("migrate_schemas", interactive=False, verbosity=0)
         template_schema_ensure()
         call_command("import_rome", if_empty=True)  # ROME 4.0 referential (ai/data), loaded on first start
