@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -21,6 +22,15 @@ class ApiSchemaView(SpectacularAPIView):
 
     def get_permissions(self):
         return _permissions()
+
+    def handle_exception(self, exc):
+        # The negotiated renderer is the OpenAPI one (YAML): errors get the API's JSON body instead.
+        response = super().handle_exception(exc)
+        json_response = JsonResponse(response.data, status=response.status_code)
+        for header in ("WWW-Authenticate",):
+            if header in response:
+                json_response[header] = response[header]
+        return json_response
 
 
 class ApiDocsView(SpectacularSwaggerView):
