@@ -173,7 +173,38 @@ def test_nginx_accepts_the_configuration_when_installed():
         (prefix_path / "site.conf").write_text(site)
         (prefix_path / "nginx.conf").write_text(
             f"pid {prefix}/nginx.pid;\nerror_log {prefix}/logs/error.log;\nevents {{}}\n"
-            f"http {{\n access_log {prefix}/logs/default.log;\n include {prefix}/site.conf;\n}}\n"
+            f"http {{\n access_log {prefix}/logs/default.log;\n"
+            + "".join(f" {kind}_temp_path {prefix}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+            + f" include {prefix}/site.conf;\n}}\n"
         )
         result = subprocess.run([nginx, "-t", "-p", prefix, "-c", f"{prefix}/nginx.conf"], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
+
+
+def test_nginx_writes_masked_lines_when_installed(tmp_path):
+    """With nginx installed: the shipped map and log_format, served on a loopback port, write
+    access lines without the tokens."""
+    nginx = shutil.which("nginx")
+    conf = _nginx_conf()
+    maps = conf[conf.index("map $request_uri $bilans_masked_request_uri"):conf.index("log_format bilans_masked")]
+    log_format = re.search(r"log_format bilans_masked[^;]+;", conf).group(0)
+    assert "$bilans_masked_referer" in maps and "[jeton]" in maps
+    if nginx is None:
+        return
+    port = _free_port()
+    (tmp_path / "logs").mkdir()
+    temp_paths = "".join(f" {kind}_temp_path {tmp_path}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/logs/error.log; events {{}}\n"
+        f"http {{ {temp_paths}\n{maps}\n{log_format}\n"
+        f"server {{ listen 127.0.0.1:{port}; access_log {tmp_path}/logs/access.log bilans_masked; location / {{ return 200 ok; }} }} }}\n"
+    )
+    subprocess.run([nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")], check=True, capture_output=True)
+    try:
+        for url in TOKEN_URLS:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}{url}?x=1", headers={"Referer": f"http://a.localhost/partage/{SECRET}/"})
+            urllib.request.urlopen(request, timeout=10).read()
+    finally:
+        subprocess.run([nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-s", "stop"], capture_output=True)
+    text = (tmp_path / "logs" / "access.log").read_text()
+    assert text.count("\n") == len(TOKEN_URLS) and SECRET not in text and "/partage/[jeton]/?x=1" in text
