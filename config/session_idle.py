@@ -35,7 +35,7 @@ def idle_timeout_seconds(user) -> int:
 
 def expired_message(minutes: int) -> str:
     return (
-        f"Pour protéger les données, votre session a été fermée après {minutes} minutes d'inactivité. "
+        f"Pour protéger les données, votre session a été fermée après {minutes} minute{'s' if minutes > 1 else ''} d'inactivité. "
         "Reconnectez-vous pour continuer."
     )
 
