@@ -352,3 +352,26 @@ SIGNING_PKCS12_PASSWORD = env.str("SIGNING_PKCS12_PASSWORD", default="")
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")  # another Stripe API server (tests)
+
+# ==============================================================================================
+# --- Security hardening (issue 13; see SECURITY.md) --- keep this block together, at the end ---
+# ==============================================================================================
+# Proxies in front of the app that append to X-Forwarded-For. The client is the entry n from the
+# right (config/client_ip.py); 0 ignores the header. Production behind platform/nginx: 1.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Failed logins (config/login_throttle.py): per client address and per account, in one window.
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=10)
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=300)
+# allauth's "login_failed" limit is replaced by the one above (AccountAdapter.pre_authenticate).
+ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS, "login_failed": None}
+# Idle sessions end (config/session_idle.py): administrators and staff sooner than other people.
+SESSION_IDLE_TIMEOUT_STAFF_ADMIN_MINUTES = env.int("SESSION_IDLE_TIMEOUT_STAFF_ADMIN_MINUTES", default=30)
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=120)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "config.session_idle.SessionIdleTimeoutMiddleware",
+)
+# /api/docs/ and /api/schema/: open to anyone, or only to signed-in members of the organisation.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)

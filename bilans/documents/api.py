@@ -146,7 +146,8 @@ class DocumentVersionsView(APIView):
 
     @extend_schema(operation_id="documents_versions_create", request=VersionCreateSerializer, responses={201: VersionSerializer})
     def post(self, request, pk):
-        content = request.data.get("content_html")
+        # A JSON body that is not an object ([] or "x") carries no content_html: same 400, never a 500.
+        content = request.data.get("content_html") if hasattr(request.data, "get") else None
         if not isinstance(content, str):
             raise InvalidInput("Le champ content_html est obligatoire.", code="content_required")
         if len(content) > CONTENT_HTML_MAX_CHARS:  # checked before anything else reads it
