@@ -32,6 +32,7 @@ class SignupForm(forms.Form):
         label="J'accepte les conditions d'utilisation et la politique de confidentialité",
         required=True,
     )
+    formule = forms.CharField(required=False, max_length=50, widget=forms.HiddenInput)  # plan chosen on the pricing page
 
     def __init__(self, *args, platform_domain: str = "localhost", **kwargs):
         super().__init__(*args, **kwargs)
