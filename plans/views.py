@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -79,6 +80,8 @@ def credits_home(request):
             ),
             transfer_form=TransferForm() if selectors.plan_allows(organisation, "credit_transfers") else None,
             tariff=list(selectors.tariff_list()),
+            trial_credits=services.credit_rules().trial_credits,
+            contact_email=settings.PLATFORM_CONTACT_EMAIL,
             forfaits=list(selectors.forfait_list()),
         )
     return render(request, "plans/credits_home.html", context)

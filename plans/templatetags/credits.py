@@ -44,3 +44,12 @@ def credit_label(context, code) -> str:
         cache["plans_action_labels"] = action_labels()
     return action_label(str(code or ""), cache["plans_action_labels"])
 
+
+
+@register.filter
+def nombre(value) -> str:
+    """1500 → "1 500" (French grouping with a narrow no-break space)."""
+    try:
+        return f"{int(value):,}".replace(",", "\u202f")
+    except (TypeError, ValueError):
+        return ""

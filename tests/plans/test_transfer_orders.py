@@ -3,9 +3,11 @@ reference and a pro-forma PDF; staff mark the order paid from the console; the w
 credited once and the organisation's administrators are told (in the app and by e-mail)."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from pypdf import PdfReader
 from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
 
@@ -48,6 +50,9 @@ def test_order_by_transfer_shows_iban_reference_amounts_and_a_pro_forma(cast_a, 
     pdf = cast_a.client(cast_a.admin).get(f"/credits/commandes/{order.pk}/pro-forma.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert order.reference in pdf["Content-Disposition"]
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    for expected in ("Facture pro forma", order.reference, "FR76 3000 6000 0112 3456 7890 189", "210,00 €", cast_a.organisation.name):
+        assert expected in text
     # the credits page lists the order with its reference, linked to this page
     assert f'href="/credits/commandes/{order.pk}/"' in cast_a.client(cast_a.admin).get("/credits/").content.decode()
 

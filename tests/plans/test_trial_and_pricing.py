@@ -112,3 +112,14 @@ def test_plan_capabilities_are_what_the_code_checks(cast_a):
             organisation=organisation, from_bilan_id=uuid.uuid4(), to_bilan_id=uuid.uuid4(), amount=5, actor=cast_a.admin,
             idempotency_key="t1", allowed_bilan_ids=lambda _: True,
         )
+
+
+def test_credits_page_during_the_trial_says_what_was_given(cast_a, org):
+    from plans.models import Subscription
+
+    Subscription.objects.filter(organisation=cast_a.organisation).update(status="trialing")
+    html = cast_a.client(cast_a.admin).get("/credits/").content.decode()
+    trial = CreditRules.objects.get(pk=1).trial_credits
+    assert f"Essai : {trial} crédits offerts" in html
+    # Enterprise is sold on quote: a request for a quote, not a self-service subscription
+    assert "Demander un devis" in html and "Souscrire Enterprise" not in html and "Souscrire Professional" in html
