@@ -2,7 +2,7 @@ from collections import Counter
 
 from django import forms
 
-from plans.models import CreditRules, LedgerEntry, TariffItem
+from plans.models import PLAN_CAPABILITIES, CreditRules, LedgerEntry, TariffItem
 
 
 class HistoryFilterForm(forms.Form):
@@ -102,8 +102,12 @@ class PlanForm(forms.Form):
     max_active_bilans = forms.IntegerField(label="Bilans actifs maximum", required=False, max_value=1_000_000, help_text="Ignoré si illimité.")
     monthly_credits = forms.IntegerField(label="Crédits mensuels inclus", max_value=1_000_000)
     features = forms.CharField(
-        label="Fonctionnalités affichées sur la page tarifs", required=False, widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="Une par ligne.",
+        label="Autres lignes affichées sur la page tarifs", required=False, widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Une par ligne. Les bilans actifs, les crédits mensuels et les fonctionnalités réservées sont affichés automatiquement.",
+    )
+    capabilities = forms.MultipleChoiceField(
+        label="Fonctionnalités réservées à cette formule", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=list(PLAN_CAPABILITIES.items()), help_text="Vérifiées par la plateforme et listées sur la page tarifs.",
     )
     support_level = forms.CharField(label="Support", max_length=120, required=False)
     is_public = forms.BooleanField(label="Affichée sur la page tarifs", required=False)
@@ -118,6 +122,7 @@ class PlanForm(forms.Form):
             "max_active_bilans": plan.max_active_bilans,
             "monthly_credits": plan.monthly_credits,
             "features": "\n".join(plan.features or []),
+            "capabilities": list(plan.capabilities or []),
             "support_level": plan.support_level,
             "is_public": plan.is_public,
         }
@@ -137,6 +142,7 @@ class PlanForm(forms.Form):
             "max_active_bilans": None if data["unlimited_bilans"] else data["max_active_bilans"],
             "monthly_credits": data["monthly_credits"],
             "features": _lines(data["features"]),
+            "capabilities": data["capabilities"],
             "support_level": data["support_level"],
             "is_public": data["is_public"],
         }

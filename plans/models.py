@@ -13,10 +13,19 @@ first-expiring first (``LotMovement`` records which lot paid for which entry).
 """
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.db import models
 from django.db.models import Q
+
+
+# What a plan unlocks beyond its numbers (active bilans, monthly credits): checked by
+# ``plans.selectors.plan_allows`` and listed on the pricing page from the same data.
+PLAN_CAPABILITIES = {
+    "branding": "Personnalisation à vos couleurs (logo et couleur de l'organisme)",
+    "credit_transfers": "Transferts de crédits entre bilans",
+}
 
 
 class Plan(models.Model):
@@ -29,6 +38,9 @@ class Plan(models.Model):
     max_active_bilans = models.PositiveIntegerField("bilans actifs maximum", null=True, blank=True, help_text="Vide = illimité")
     monthly_credits = models.PositiveIntegerField("crédits mensuels inclus", default=0)
     features = models.JSONField("fonctionnalités", default=list, blank=True)
+    capabilities = models.JSONField(
+        "fonctionnalités réservées (codes)", default=list, blank=True, help_text="Codes de PLAN_CAPABILITIES débloqués par la formule"
+    )
     support_level = models.CharField("support", max_length=120, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     is_public = models.BooleanField("affiché sur la page tarifs", default=True)
@@ -45,7 +57,11 @@ class CreditRules(models.Model):
     """Staff-configurable rules (one row, pk=1): trial grant, validity, renewal."""
 
     trial_days = models.PositiveSmallIntegerField("durée de l'essai (jours)", default=14)
-    trial_credits = models.PositiveIntegerField("crédits offerts pendant l'essai", default=50)
+    trial_credits = models.PositiveIntegerField(
+        "crédits offerts pendant l'essai",
+        default=100,
+        help_text="Au moins le prix du forfait le moins cher, pour qu'un nouvel espace puisse mener un bilan complet.",
+    )
     pack_validity_days = models.PositiveIntegerField("validité des crédits achetés (jours)", default=365)
     topup_validity_extension_days = models.PositiveIntegerField(
         "prolongation des crédits existants à chaque recharge (jours)", default=0
@@ -349,6 +365,15 @@ class CreditAlert(models.Model):
         ]
 
 
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or copied by hand
+
+
+def order_reference_new() -> str:
+    """A short reference the customer writes on their bank transfer, e.g. « BP-7K4F-9QX2 »."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"BP-{chars[:4]}-{chars[4:]}"
+
+
 class Order(models.Model):
     """A purchase: a credit pack, an automatic top-up or a subscription. Paid through Stripe
     Checkout, or marked paid by staff in manual mode; either way credits come from
@@ -370,6 +395,9 @@ class Order(models.Model):
         MANUAL = "manual", "Manuel (virement, validé par l'équipe)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(
+        "référence", max_length=20, default=order_reference_new, editable=False, help_text="À indiquer dans le libellé du virement"
+    )
     organisation = models.ForeignKey("tenants.Organisation", on_delete=models.PROTECT, related_name="orders")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     pack = models.ForeignKey(TopUpPack, null=True, blank=True, on_delete=models.PROTECT)
@@ -392,6 +420,8 @@ class Order(models.Model):
             models.CheckConstraint(condition=Q(kind__in=["pack", "auto_topup", "subscription"]), name="order_kind_valid"),
             models.CheckConstraint(condition=Q(status__in=["pending", "paid", "canceled", "failed"]), name="order_status_valid"),
             models.CheckConstraint(condition=Q(payment_mode__in=["stripe", "manual"]), name="order_payment_mode_valid"),
+            models.UniqueConstraint(fields=["reference"], name="order_reference_unique"),
+            models.CheckConstraint(condition=~Q(reference=""), name="order_reference_required"),
             models.CheckConstraint(condition=~Q(status="paid") | Q(paid_at__isnull=False), name="order_paid_has_date"),
             models.CheckConstraint(
                 condition=Q(kind="subscription", plan__isnull=False) | (~Q(kind="subscription") & Q(pack__isnull=False)),

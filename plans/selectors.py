@@ -35,6 +35,42 @@ def plan_default_trial() -> Plan | None:
     return Plan.objects.filter(code="starter").first()
 
 
+def plan_allows(organisation, capability: str) -> bool:
+    """Whether the organisation's plan unlocks ``capability`` (a code of PLAN_CAPABILITIES, e.g.
+    "branding", "credit_transfers"): the one check behind what the pricing page lists. Read fresh
+    (the tenant routing cache may hold an older row)."""
+    plan = Plan.objects.filter(organisations__pk=getattr(organisation, "pk", None)).first()
+    return plan is not None and capability in (plan.capabilities or [])
+
+
+def plan_feature_lines(plan: Plan) -> list[str]:
+    """What the pricing page lists for a plan, built from what the code enforces: the active
+    bilan limit, the monthly credits, the capabilities, then staff's free lines and support."""
+    from plans.models import PLAN_CAPABILITIES
+
+    def number(value: int) -> str:
+        return f"{value:,}".replace(",", "\u202f")
+
+    lines = [
+        f"Jusqu'à {number(plan.max_active_bilans)} bilans actifs" if plan.max_active_bilans else "Bilans actifs illimités",
+        f"{number(plan.monthly_credits)} crédits inclus chaque mois",
+    ]
+    lines += [PLAN_CAPABILITIES[code] for code in PLAN_CAPABILITIES if code in (plan.capabilities or [])]
+    lines += list(plan.features or [])
+    if plan.support_level:
+        lines.append(plan.support_level)
+    return lines
+
+
+def plan_for_signup(code: str) -> Plan | None:
+    """The plan chosen on the pricing page (``/inscription/?formule=<code>``): a public plan with a
+    fixed price (a plan « sur devis » is not self-service). None for anything else."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    return Plan.objects.filter(code=code, is_public=True, price_is_minimum=False).first()
+
+
 def forfait_list() -> QuerySet[ForfaitType]:
     return ForfaitType.objects.filter(is_active=True).order_by("position")
 
@@ -247,7 +283,8 @@ def organisations_with_wallets(*, search: str = ""):
 
     qs = Organisation.objects.filter(is_template=False).select_related("plan").order_by("name")
     if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(slug__icontains=search))
+        by_reference = Order.objects.filter(reference__iexact=search).values("organisation_id")
+        qs = qs.filter(Q(name__icontains=search) | Q(slug__icontains=search) | Q(pk__in=by_reference))
     wallets = dict(
         CreditAccount.objects.filter(kind=CreditAccount.Kind.WALLET, organisation__in=qs).values_list("organisation_id", "balance")
     )
@@ -298,4 +335,74 @@ def catalogue() -> dict:
         "plans": Plan.objects.order_by("position"),
         "packs": TopUpPack.objects.order_by("credits", "position"),
         "forfaits": ForfaitType.objects.order_by("position"),
+    }
+
+
+# --- orders paid by bank transfer --------------------------------------------------------------
+def order_for_organisation(*, organisation, order_id) -> Order:
+    """One order of the organisation (404 for another organisation's)."""
+    order = Order.objects.select_related("organisation", "pack", "plan").filter(organisation=organisation, pk=order_id).first()
+    if order is None:
+        raise NotFound("Commande introuvable.", code="order_not_found")
+    return order
+
+
+def order_amounts(order: Order) -> dict:
+    """Amounts in cents: excluding VAT (the order's price), VAT at the platform's rate (rounded
+    half up to the cent), including VAT."""
+    from django.conf import settings
+
+    rate = int(settings.PLATFORM_VAT_RATE_PERCENT)
+    vat = (order.amount_cents * rate + 50) // 100
+    return {"ht": order.amount_cents, "vat_rate": rate, "vat": vat, "ttc": order.amount_cents + vat}
+
+
+def platform_seller() -> dict:
+    """The platform's identity as seller and the account that receives transfers (settings)."""
+    from django.conf import settings
+
+    return {
+        "name": settings.PLATFORM_LEGAL_NAME,
+        "address": settings.PLATFORM_ADDRESS,
+        "siret": settings.PLATFORM_SIRET,
+        "vat_number": settings.PLATFORM_VAT_NUMBER,
+        "email": settings.PLATFORM_CONTACT_EMAIL,
+        "iban": settings.PLATFORM_BANK_IBAN,
+        "bic": settings.PLATFORM_BANK_BIC,
+        "holder": settings.PLATFORM_BANK_HOLDER,
+        "bank_configured": bool(settings.PLATFORM_BANK_IBAN and settings.PLATFORM_BANK_BIC and settings.PLATFORM_BANK_HOLDER),
+    }
+
+
+def trial_offer() -> dict:
+    """What a new space gets (pricing page, signup): trial days and credits, and the cheapest
+    forfait those credits pay for."""
+    from plans.models import CreditRules
+
+    rules = CreditRules.objects.filter(pk=1).first() or CreditRules()
+    forfait = ForfaitType.objects.filter(is_active=True, is_custom=False).order_by("credits", "position").first()
+    return {
+        "days": rules.trial_days,
+        "credits": rules.trial_credits,
+        "forfait": forfait if forfait is not None and forfait.credits <= rules.trial_credits else None,
+    }
+
+
+def pricing_context() -> dict:
+    """Everything the public pricing page shows, from the data staff edit: plans (with what they
+    unlock), the trial, credit packs with their price per credit, the barème grouped by category
+    and the forfaits."""
+    from django.conf import settings
+
+    categories = dict(TariffItem.Category.choices)
+    tariff_groups: dict[str, list[TariffItem]] = {}
+    for item in tariff_list():
+        tariff_groups.setdefault(categories.get(item.category, item.category), []).append(item)
+    return {
+        "plans": [{"plan": plan, "lines": plan_feature_lines(plan), "on_quote": plan.price_is_minimum} for plan in plan_list_public()],
+        "trial": trial_offer(),
+        "packs": list(pack_list()),
+        "tariff_groups": list(tariff_groups.items()),
+        "forfaits": list(forfait_list()),
+        "contact_email": settings.PLATFORM_CONTACT_EMAIL,
     }

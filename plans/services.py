@@ -39,7 +39,7 @@ from plans.models import (
     TariffItem,
     TopUpPack,
 )
-from plans.selectors import credits_forecast, organisation_resolve  # noqa: F401  (credits_forecast: part of this module's interface)
+from plans.selectors import credits_forecast, organisation_resolve, plan_allows  # noqa: F401  (credits_forecast: part of this module's interface)
 
 logger = logging.getLogger(__name__)
 
@@ -482,7 +482,7 @@ def forfait_allocate(
         if wallet.balance < amount:
             raise PaymentRequired(
                 f"Crédits insuffisants : le forfait {forfait.name} demande {amount} crédits et le portefeuille de "
-                f"l'organisation en contient {wallet.balance}. Achetez un pack de crédits.",
+                f"l'organisation en contient {wallet.balance}. {_how_to_get_credits(actor)}",
                 code="insufficient_credits",
                 extra={"required": amount, "available": wallet.balance},
             )
@@ -508,6 +508,16 @@ def forfait_allocate(
         _after_inflow(budget)
         _after_outflow(wallet, organisation)
         return entry
+
+
+def _how_to_get_credits(actor) -> str:
+    """What the person who lacks credits can do: an administrator buys a pack; anyone else
+    (a consultant cannot order) asks an administrator."""
+    from organisations.permissions import can_manage_organisation
+
+    if actor is None or not getattr(actor, "is_authenticated", False) or can_manage_organisation(actor):
+        return "Achetez un pack de crédits depuis la page Crédits."
+    return "Demandez à un administrateur de votre organisation d'acheter des crédits : vous ne pouvez pas en commander vous-même."
 
 
 def forfait_for_bilan(*, organisation, bilan_id) -> ForfaitType | None:
@@ -622,9 +632,8 @@ def credits_transfer(
     from organisations.accounts.models import Role
 
     ensure_role(actor, Role.ADMIN, message="Seul un administrateur peut transférer des crédits.")
-    plan = Plan.objects.filter(organisations__pk=organisation.pk).first()  # fresh: the routing cache may hold an older row
-    if plan is None or plan.code != "enterprise":
-        raise Forbidden("Les transferts de crédits entre bilans sont réservés à la formule Enterprise.", code="plan_feature_unavailable")
+    if not plan_allows(organisation, "credit_transfers"):
+        raise Forbidden("Les transferts de crédits entre bilans ne sont pas inclus dans votre formule.", code="plan_feature_unavailable")
     from_bilan_id, to_bilan_id = _uuid(from_bilan_id), _uuid(to_bilan_id)
     if not (_bilan_allowed(allowed_bilan_ids, from_bilan_id) and _bilan_allowed(allowed_bilan_ids, to_bilan_id)):
         raise NotFound("Choisissez deux bilans de votre organisme.", code="transfer_bilan_not_allowed")
@@ -1039,6 +1048,8 @@ def order_mark_paid(*, order: Order, actor=None, via: str = "manual", payment_in
     """Credits for a paid order, through the ledger (idempotent: a paid order stays paid once)."""
     order = Order.objects.select_for_update(of=("self",)).select_related("organisation", "pack", "plan").get(pk=order.pk)
     if order.status == Order.Status.PAID:
+        if via == "manual":  # a second click in the console, or two staff members at once: credited once
+            raise Conflict("Cette commande est déjà marquée payée : ses crédits ont été ajoutés une seule fois.", code="order_already_paid")
         return order
     if order.status == Order.Status.CANCELED and via == "manual":
         raise Conflict("Cette commande est annulée.", code="order_canceled")
@@ -1077,6 +1088,13 @@ def order_mark_paid(*, order: Order, actor=None, via: str = "manual", payment_in
             subscription=subscription, period_start=now, period_end=add_months(now, 1), key=f"order:{order.pk}", plan=order.plan
         )
     _audit(action="order.paid", actor=actor, target=order, details={"via": via, "credits": order.credits, "organisation": organisation.pk})
+    if order.kind == Order.Kind.SUBSCRIPTION:
+        title = f"Paiement reçu : formule {order.plan.name} activée"
+        body = f"Commande {order.reference} réglée. Les {order.credits} crédits mensuels de la formule sont ajoutés au portefeuille."
+    else:
+        title = f"Paiement reçu : {order.credits} crédits ajoutés"
+        body = f"Commande {order.reference} réglée. Les {order.credits} crédits sont disponibles dans le portefeuille de l'organisation."
+    _notify_admins(organisation, kind="credits_order_paid", title=title, body=body, url=f"/credits/commandes/{order.pk}/")
     return order
 
 
@@ -1162,6 +1180,7 @@ def plan_update(
     features: list[str],
     support_level: str = "",
     is_public: bool = True,
+    capabilities: list[str] | None = None,
 ) -> Plan:
     """Staff edit a subscription plan. Only new orders and renewals use the new values: an
     existing order keeps its amount."""
@@ -1177,7 +1196,14 @@ def plan_update(
         )
     if not isinstance(monthly_credits, int) or monthly_credits < 0:
         raise InvalidInput("Les crédits mensuels ne peuvent pas être négatifs.", code="invalid_credits")
+    from plans.models import PLAN_CAPABILITIES
+
+    unknown = set(capabilities or []) - set(PLAN_CAPABILITIES)
+    if unknown:
+        raise InvalidInput("Fonctionnalité réservée inconnue.", code="unknown_capability")
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    if capabilities is None:
+        capabilities = plan.capabilities
     changed = _changes(
         plan,
         {
@@ -1189,6 +1215,7 @@ def plan_update(
             "features": _clean_lines(features),
             "support_level": (support_level or "").strip()[:120],
             "is_public": bool(is_public),
+            "capabilities": [code for code in PLAN_CAPABILITIES if code in capabilities],
         },
     )
     if changed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -17,6 +18,8 @@ from organisations.accounts.models import Role
 from organisations.permissions import beneficiaries_visible_to, can_manage_organisation, role_required
 from plans import selectors, services, stripe_gateway
 from plans.forms import AutoTopUpForm, HistoryFilterForm, TransferForm
+from plans.labels import KIND_LABELS, action_label, action_labels
+from plans.pdf import order_proforma_pdf
 from plans.models import LedgerEntry
 
 members = role_required(Role.ADMIN, Role.CONSULTANT)
@@ -75,8 +78,10 @@ def credits_home(request):
                     "pack": subscription.auto_topup_pack.code if subscription.auto_topup_pack else "",
                 },
             ),
-            transfer_form=TransferForm() if organisation.plan and organisation.plan.code == "enterprise" else None,
+            transfer_form=TransferForm() if selectors.plan_allows(organisation, "credit_transfers") else None,
             tariff=list(selectors.tariff_list()),
+            trial_credits=services.credit_rules().trial_credits,
+            contact_email=settings.PLATFORM_CONTACT_EMAIL,
             forfaits=list(selectors.forfait_list()),
         )
     return render(request, "plans/credits_home.html", context)
@@ -145,13 +150,17 @@ def _csv(qs, organisation) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="credits-{organisation.slug}-{timezone.localdate():%Y-%m-%d}.csv"'
     response.write("\ufeff")  # Excel opens UTF-8 with the BOM
     writer = csv.writer(response, delimiter=";")
-    writer.writerow(["date", "type", "action", "bilan", "credits", "de", "vers", "quantite", "credits_unitaires", "acteur", "motif", "cle", "id"])
+    labels = action_labels()
+    kinds = KIND_LABELS["entry"]
+    writer.writerow(["date", "type", "libelle_type", "action", "libelle_action", "bilan", "credits", "de", "vers", "quantite", "credits_unitaires", "acteur", "motif", "cle", "id"])
     for entry in qs.iterator(chunk_size=500):
         writer.writerow(
             [
                 timezone.localtime(entry.created_at).strftime("%Y-%m-%d %H:%M:%S"),
                 entry.kind,
+                kinds.get(entry.kind, entry.kind),
                 entry.action_code,
+                action_label(entry.action_code, labels),
                 entry.bilan_id or entry.debit_account.bilan_id or "",
                 _signed(entry),
                 entry.debit_account.kind,
@@ -196,11 +205,34 @@ def order_new(request):
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("plans:credits")
-    messages.success(
+    messages.success(request, "Votre commande est enregistrée. Réglez-la par virement avec les coordonnées ci-dessous.")
+    return redirect("plans:order", order_id=order.pk)
+
+
+@admins
+def order_detail(request, order_id):
+    """An order: what to pay by transfer (the platform's IBAN, the reference, HT/TVA/TTC), its
+    status and the pro-forma invoice."""
+    try:
+        order = selectors.order_for_organisation(organisation=request.tenant, order_id=order_id)
+    except ApplicationError:
+        raise Http404 from None
+    return render(
         request,
-        "Votre commande est enregistrée. Réglez-la par virement : les crédits seront ajoutés dès que l'équipe aura constaté le paiement.",
+        "plans/order_detail.html",
+        {"order": order, "amounts": selectors.order_amounts(order), "seller": selectors.platform_seller()},
     )
-    return redirect("plans:credits")
+
+
+@admins
+def order_proforma(request, order_id):
+    try:
+        order = selectors.order_for_organisation(organisation=request.tenant, order_id=order_id)
+    except ApplicationError:
+        raise Http404 from None
+    response = HttpResponse(order_proforma_pdf(order), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="pro-forma-{order.reference}.pdf"'
+    return response
 
 
 @admins

@@ -32,6 +32,7 @@ class SignupForm(forms.Form):
         label="J'accepte les conditions d'utilisation et la politique de confidentialité",
         required=True,
     )
+    formule = forms.CharField(required=False, max_length=50, widget=forms.HiddenInput)  # plan chosen on the pricing page
     # Proof of work (tenants.signup_guard): filled in by static/js/signup-challenge.js.
     challenge = forms.CharField(widget=forms.HiddenInput, required=False)
     solution = forms.CharField(widget=forms.HiddenInput, required=False)

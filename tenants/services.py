@@ -18,7 +18,7 @@ from django_tenants.utils import schema_context, schema_exists
 from config.errors import Conflict, InvalidInput, NotFound
 from organisations.accounts.models import Role, User
 from organisations.accounts.services import audit_event_record, user_create
-from plans.selectors import plan_default_trial
+from plans.selectors import plan_default_trial, plan_for_signup
 from plans.services import subscription_start_trial
 from tenants.models import RESERVED_SLUGS, SLUG_RE, Domain, LoginHandoff, Organisation
 
@@ -154,9 +154,11 @@ def organisation_create(
     admin_last_name: str = "",
     created_by: User | None = None,
     siret: str = "",
+    plan_code: str = "",
 ) -> NewOrganisation:
     """Create the organisation row, its schema (cloned from the template), its domain and its
-    first administrator. Everything or nothing."""
+    first administrator. Everything or nothing. ``plan_code``: the plan chosen on the pricing
+    page, tried during the trial (Starter otherwise)."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Le nom de l'organisation est obligatoire.", code="name_required")
@@ -205,7 +207,7 @@ def organisation_create(
             organisation.siret = siret
             organisation.is_template = False
             organisation.status = Organisation.Status.ACTIVE
-            organisation.plan = plan_default_trial()
+            organisation.plan = plan_for_signup(plan_code) or plan_default_trial()
             organisation.trial_ends_at = timezone.now() + timedelta(days=TRIAL_DAYS)
             organisation.save(verbosity=0)
             Domain.objects.create(domain=organisation_domain(slug), tenant=organisation, is_primary=True)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from django_tenants.utils import schema_context
 
 from config.errors import ApplicationError
-from plans.selectors import plan_list_public
+from plans.selectors import plan_for_signup, plan_list_public, pricing_context
 from tenants.forms import SignupForm
 from tenants.signup_guard import pow_challenge_new, pow_ensure_solved, signup_rate_ensure
 from tenants.models import Organisation
@@ -43,13 +43,14 @@ def legal_page(template: str):
 
 
 def pricing(request):
-    return render(request, "public/pricing.html", {"plans": plan_list_public()})
+    return render(request, "public/pricing.html", pricing_context())
 
 
 def signup(request):
     """Signup creates a schema and grants credits: a proof of work and a per-address hourly limit
     (tenants.signup_guard) come before anything is created."""
-    form = SignupForm(request.POST or None, platform_domain=settings.PLATFORM_DOMAIN)
+    form = SignupForm(request.POST or None, initial={"formule": request.GET.get("formule", "")}, platform_domain=settings.PLATFORM_DOMAIN)
+    chosen_plan = plan_for_signup(request.POST.get("formule") if request.method == "POST" else request.GET.get("formule", ""))
     if request.method == "POST":
         signup_rate_ensure(request)  # 429 page past the limit
     if request.method == "POST" and form.is_valid():
@@ -64,6 +65,7 @@ def signup(request):
                 admin_password=data["password"],
                 admin_first_name=data["first_name"],
                 admin_last_name=data["last_name"],
+                plan_code=chosen_plan.code if chosen_plan else "",
             )
         except ApplicationError as error:
             form.add_error(FIELD_FOR_CODE.get(error.code), error.message)
@@ -71,7 +73,7 @@ def signup(request):
             token = login_handoff_create(organisation=created.organisation, user=created.administrator)
             return redirect(_url_on_same_port(request, created.organisation, f"/connexion/relais/{token}/"))
     status = 400 if request.method == "POST" else 200
-    context = {"form": form, "challenge": pow_challenge_new(), "challenge_bits": settings.SIGNUP_POW_BITS}
+    context = {"form": form, "chosen_plan": chosen_plan, "challenge": pow_challenge_new(), "challenge_bits": settings.SIGNUP_POW_BITS}
     return render(request, "public/signup.html", context, status=status)
 
 

@@ -6,17 +6,17 @@ PLANS = [
     {
         "code": "starter", "name": "Starter", "monthly_price_cents": 4900, "price_is_minimum": False,
         "max_active_bilans": 10, "monthly_credits": 300, "position": 1, "support_level": "Support par e-mail",
-        "features": ["Jusqu'à 10 bilans actifs", "Fonctionnalités essentielles", "300 crédits inclus par mois"],
+        "features": [], "capabilities": [],
     },
     {
         "code": "professional", "name": "Professional", "monthly_price_cents": 14900, "price_is_minimum": False,
         "max_active_bilans": 50, "monthly_credits": 1500, "position": 2, "support_level": "Support prioritaire",
-        "features": ["Jusqu'à 50 bilans actifs", "Toutes les fonctionnalités", "Personnalisation à vos couleurs", "1 500 crédits inclus par mois"],
+        "features": [], "capabilities": ["branding"],
     },
     {
         "code": "enterprise", "name": "Enterprise", "monthly_price_cents": 49900, "price_is_minimum": True,
         "max_active_bilans": None, "monthly_credits": 6000, "position": 3, "support_level": "Support dédié",
-        "features": ["Bilans illimités", "Accès API", "Accompagnement dédié", "6 000 crédits inclus par mois", "Transferts de crédits entre bilans"],
+        "features": ["Accompagnement dédié à la mise en place"], "capabilities": ["branding", "credit_transfers"],
     },
 ]
 
@@ -105,12 +105,18 @@ PACKS = [
 ]
 
 
+def full_model_lacks(Plan, field: str) -> bool:
+    """Migration 0002 seeds with a historical Plan that predates later fields."""
+    return field not in {f.name for f in Plan._meta.get_fields()}
+
+
 def seed_plans(Plan=None) -> None:
     full = Plan is None
     if Plan is None:
         from plans.models import Plan
     for plan in PLANS:
-        Plan.objects.update_or_create(code=plan["code"], defaults=plan)
+        fields = {key: value for key, value in plan.items() if key != "capabilities" or not full_model_lacks(Plan, key)}
+        Plan.objects.update_or_create(code=plan["code"], defaults=fields)
     if full:
         from plans.models import CreditRules, ForfaitType, TariffItem, TopUpPack
 
@@ -126,4 +132,15 @@ def seed_credits(ForfaitType, TariffItem, TopUpPack, CreditRules) -> None:
         ForfaitType.objects.get_or_create(code=forfait["code"], defaults=forfait)
     for pack in PACKS:
         TopUpPack.objects.get_or_create(code=pack["code"], defaults=pack)
-    CreditRules.objects.get_or_create(pk=1)
+    CreditRules.objects.get_or_create(pk=1, defaults={"trial_credits": trial_credits_needed(ForfaitType, TariffItem) or 100})
+
+
+def trial_credits_needed(ForfaitType, TariffItem) -> int:
+    """Credits a new organisation needs to run one whole bilan: the price of the cheapest active,
+    fixed forfait, and at least what its typical course costs in the barème (0 without forfaits)."""
+    forfait = ForfaitType.objects.filter(is_active=True, is_custom=False).order_by("credits", "position").first()
+    if forfait is None:
+        return 0
+    prices = dict(TariffItem.objects.values_list("code", "credits"))
+    course = sum(prices.get(code, 0) for code in forfait.planned_actions or [])
+    return max(forfait.credits, course)

@@ -31,3 +31,25 @@ def euro_amount(cents) -> str:
         return ""
     sign, grouped, rest = parts
     return f"{sign}{grouped}" + (f",{rest:02d}" if rest else "")
+
+
+@register.simple_tag(takes_context=True)
+def credit_label(context, code) -> str:
+    """French label of a barème action or forfait code: ``{% credit_label entry.action_code %}``
+    (the labels are read once per rendering)."""
+    from plans.labels import action_label, action_labels
+
+    cache = context.render_context
+    if "plans_action_labels" not in cache:
+        cache["plans_action_labels"] = action_labels()
+    return action_label(str(code or ""), cache["plans_action_labels"])
+
+
+
+@register.filter
+def nombre(value) -> str:
+    """1500 → "1 500" (French grouping with a narrow no-break space)."""
+    try:
+        return f"{int(value):,}".replace(",", "\u202f")
+    except (TypeError, ValueError):
+        return ""

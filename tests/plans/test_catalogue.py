@@ -25,6 +25,7 @@ def plan_post(plan: Plan, **overrides) -> dict:
         "monthly_price": f"{plan.monthly_price_cents // 100},{plan.monthly_price_cents % 100:02d}",
         "monthly_credits": str(plan.monthly_credits),
         "features": "\n".join(plan.features),
+        "capabilities": list(plan.capabilities),
         "support_level": plan.support_level,
         "is_public": "on",
     }
@@ -86,7 +87,10 @@ def test_plan_bilan_limit_can_be_unlimited_and_quote_only(staff, public_client):
     assert response.status_code == 302
     professional.refresh_from_db()
     assert professional.max_active_bilans is None and professional.price_is_minimum and professional.monthly_price_cents == 19900
-    assert "à partir de <strong>199 €</strong>" in public_client.get("/tarifs/").content.decode()
+    pricing = public_client.get("/tarifs/").content.decode()
+    assert "<strong>Sur devis</strong>" in pricing and "à partir de 199 € HT par mois" in pricing
+    assert "Choisir Professional" not in pricing  # a plan on quote is not self-service: no trial offered for it
+    assert "Bilans actifs illimités" in pricing
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ def test_new_organisation_starts_a_14_day_starter_trial_with_a_credit_grant(db):
     assert subscription.status == "trialing" and subscription.plan.code == "starter" and organisation.plan.code == "starter"
     assert 13 <= (subscription.trial_ends_at - timezone.now()).days <= 14
     wallet = account_get(organisation, "wallet")
-    assert wallet.balance == CreditRules.objects.get().trial_credits == 50
+    assert wallet.balance == CreditRules.objects.get().trial_credits == 100  # the cheapest forfait (Essentiel): one whole bilan
     lot = CreditLot.objects.get(account=wallet)
     assert lot.source == "trial" and lot.expires_at == subscription.trial_ends_at
     entry = LedgerEntry.objects.get(organisation=organisation)

@@ -86,15 +86,15 @@ def test_api_balance_and_bilan_forecast(cast_a, charged):
 def test_manual_mode_order_marked_paid_by_staff_grants_credits(cast_a, staff_user):
     org = cast_a.organisation
     response = cast_a.client(cast_a.admin).post("/credits/commander/", {"pack": "pack-250"})
-    assert response.status_code == 302 and response["Location"] == "/credits/"
     order = Order.objects.get(organisation=org)
+    assert response.status_code == 302 and response["Location"] == f"/credits/commandes/{order.pk}/"  # IBAN and reference
     assert order.payment_mode == "manual" and order.status == "pending"
     before = account_get(org, "wallet").balance
     assert cast_a.client(cast_a.admin).post(f"/console/credits/commandes/{order.pk}/payee/").status_code in (403, 404)
     staff = client_for(None, staff_user)
     assert staff.get("/console/credits/").status_code == 200
     assert staff.post(f"/console/credits/commandes/{order.pk}/payee/").status_code == 302
-    assert staff.post(f"/console/credits/commandes/{order.pk}/payee/").status_code == 302  # twice: credited once
+    assert staff.post(f"/console/credits/commandes/{order.pk}/payee/").status_code == 302  # twice: refused, credited once
     assert account_get(org, "wallet").balance == before + 250
     entry = LedgerEntry.objects.get(order=order)
     assert entry.kind == "purchase" and entry.actor_email == staff_user.email
@@ -150,7 +150,7 @@ def test_staff_ledger_never_shows_a_beneficiary(cast_a, charged, staff_user):
     )
     assert entry.actor_email == "" and entry.actor_id == cast_a.beneficiary_user.pk
     html = client_for(None, staff_user).get(f"/console/credits/organisations/{cast_a.organisation.pk}/").content.decode()
-    assert "document_synthesis" in html
+    assert "Document de synthèse" in html  # the action, in words
     for person in (cast_a.beneficiary, cast_a.other_beneficiary):
         assert person.last_name not in html and person.email not in html
     assert cast_a.beneficiary_user.email not in html
