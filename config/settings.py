@@ -352,6 +352,20 @@ SIGNING_PKCS12_PASSWORD = env.str("SIGNING_PKCS12_PASSWORD", default="")
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")  # another Stripe API server (tests)
+
+# Bank transfers (manual mode): the platform's account shown on order pages and pro-forma PDFs,
+# and its identity as the seller. Demo values in development only; production sets its own.
+PLATFORM_BANK_IBAN = env.str("PLATFORM_BANK_IBAN", default="FR76 3000 6000 0112 3456 7890 189" if DEBUG else "")
+PLATFORM_BANK_BIC = env.str("PLATFORM_BANK_BIC", default="AGRIFRPPXXX" if DEBUG else "")
+PLATFORM_BANK_HOLDER = env.str("PLATFORM_BANK_HOLDER", default=f"{PLATFORM_NAME} SAS (démonstration)" if DEBUG else "")
+PLATFORM_LEGAL_NAME = env.str("PLATFORM_LEGAL_NAME", default=f"{PLATFORM_NAME} SAS")
+PLATFORM_ADDRESS = env.str("PLATFORM_ADDRESS", default="10 rue de la Paix, 75002 Paris" if DEBUG else "")
+PLATFORM_SIRET = env.str("PLATFORM_SIRET", default="")
+PLATFORM_VAT_NUMBER = env.str("PLATFORM_VAT_NUMBER", default="")
+PLATFORM_VAT_RATE_PERCENT = env.int("PLATFORM_VAT_RATE_PERCENT", default=20)
+PLATFORM_CONTACT_EMAIL = env.str("PLATFORM_CONTACT_EMAIL", default=f"contact@{PLATFORM_DOMAIN}")
+
+# ==============================================================================================
 # --- Security hardening (issue 13; see SECURITY.md) --- keep this block together, at the end ---
 # ==============================================================================================
 # Proxies in front of the app that append to X-Forwarded-For. The client is the entry n from the
@@ -373,17 +387,3 @@ MIDDLEWARE.insert(
 )
 # /api/docs/ and /api/schema/: open to anyone, or only to signed-in members of the organisation.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
-=======
-# Bank transfers (manual mode): the platform's account shown on order pages and pro-forma PDFs,
-# and its identity as the seller. Demo values in development only; production sets its own.
-PLATFORM_BANK_IBAN = env.str("PLATFORM_BANK_IBAN", default="FR76 3000 6000 0112 3456 7890 189" if DEBUG else "")
-PLATFORM_BANK_BIC = env.str("PLATFORM_BANK_BIC", default="AGRIFRPPXXX" if DEBUG else "")
-PLATFORM_BANK_HOLDER = env.str("PLATFORM_BANK_HOLDER", default=f"{PLATFORM_NAME} SAS (démonstration)" if DEBUG else "")
-PLATFORM_LEGAL_NAME = env.str("PLATFORM_LEGAL_NAME", default=f"{PLATFORM_NAME} SAS")
-PLATFORM_ADDRESS = env.str("PLATFORM_ADDRESS", default="10 rue de la Paix, 75002 Paris" if DEBUG else "")
-PLATFORM_SIRET = env.str("PLATFORM_SIRET", default="")
-PLATFORM_VAT_NUMBER = env.str("PLATFORM_VAT_NUMBER", default="")
-PLATFORM_VAT_RATE_PERCENT = env.int("PLATFORM_VAT_RATE_PERCENT", default=20)
-PLATFORM_CONTACT_EMAIL = env.str("PLATFORM_CONTACT_EMAIL", default=f"contact@{PLATFORM_DOMAIN}")
-
-# =======================================================================================
