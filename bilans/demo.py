@@ -376,17 +376,19 @@ def _invoice(run: _Run, *, issued_on: date):
 def bilan_build(*, spec: BilanSpec, admin: User, consultants: list[User]) -> Built:
     """The person's file, account and bilan up to ``spec.phase`` (nothing when they already have a bilan)."""
     person = spec.person
-    consultant = consultants[spec.consultant] if spec.consultant is not None and consultants else None
+    # an independent runs their bilans themself: they are assigned when their role allows it
+    consultant = consultants[spec.consultant] if spec.consultant is not None else admin
     beneficiary = Beneficiary.objects.filter(email__iexact=person.email).first()
     if beneficiary is not None and beneficiary.bilans.exists():
         return Built(spec, beneficiary.bilans.order_by("-created_at").first(), created=False)
     with transaction.atomic():
         if beneficiary is None:
             beneficiary = bilan_services.beneficiary_create(actor=admin, first_name=person.first_name, last_name=person.last_name, email=person.email)
-        if consultant is not None and beneficiary.consultant_id != consultant.pk:
+        if beneficiary.consultant_id != consultant.pk:
             try:
-                bilan_services.beneficiary_assign_consultant(beneficiary=beneficiary, consultant=consultant, actor=admin)
-            except ApplicationError:  # an administrator who is not (yet) a consultant: they run it as administrator
+                with transaction.atomic():
+                    bilan_services.beneficiary_assign_consultant(beneficiary=beneficiary, consultant=consultant, actor=admin)
+            except ApplicationError:  # an administrator who is not a consultant: they run it as administrator
                 consultant = None
         if beneficiary.user_id is None:
             account = member_ensure(person=person, role=Role.BENEFICIARY, created_by=admin)

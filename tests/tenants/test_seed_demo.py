@@ -36,7 +36,9 @@ def demo_seeded(transactional_db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     drop_demo_schemas()  # left by an interrupted run
     seed_plans()  # the plan tables may have been flushed by an earlier transactional test
-    call_command("seed_demo", stdout=_Sink())
+    output = _Sink()
+    call_command("seed_demo", stdout=output)
+    print("".join(output.text))  # shown when a test fails: what the demo holds, and the time it took
     connection.set_schema_to_public()
     yield Organisation.objects.get(slug="demo"), Organisation.objects.get(slug="marie-lambert-conseil")
     connection.set_schema_to_public()
