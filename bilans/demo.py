@@ -561,14 +561,14 @@ DEMO_BILANS = (
         career_summary="Infirmier en service de chirurgie depuis sept ans.",
         objectives=("Trouver un métier de la santé sans travail de nuit",),
         riasec="SIC", projects=("K1801",),
-        summary="entretien de suivi à 6 mois réalisé (questionnaires de satisfaction à chaud et à froid)",
+        summary="entretien de suivi à 6 mois réalisé, questionnaires de satisfaction envoyés : le bilan peut être clos",
     ),
     BilanSpec(
         Person("Camille", "Fontaine", "camille.fontaine@exemple.fr"), S.CLOSED, consultant=0, situation=Beneficiary.Situation.SELF_EMPLOYED,
         career_summary="Graphiste indépendante depuis six ans.",
         objectives=("Sécuriser ses revenus par une activité salariée complémentaire",),
         riasec="AEC", projects=("E1103",),
-        summary="clos après l'entretien de suivi : dossier archivé, documents de travail détruits selon les règles (R6313-7)",
+        summary="clos après l'entretien de suivi : dossier archivé, documents de travail détruits à la fin du bilan (R6313-7)",
     ),
 )
 
