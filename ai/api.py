@@ -75,6 +75,10 @@ class OccupationDetailView(APIView):
                     for category, groups in sheet.skills_by_category
                     for sub, skills in groups
                 ],
+                "knowledge": [
+                    {"category": category, "items": [{"code_ogr": k.code_ogr, "label": k.label} for k in items]}
+                    for category, items in sheet.knowledge_by_category
+                ],
                 "contexts": [{"type": t, "items": [c.label for c in items]} for t, items in sheet.contexts_by_type],
                 "mobility": [{"code_rome": m.target_id, "label": m.target.label, "rank": m.rank} for m in sheet.mobilities],
                 "sectors": [{"code": s.sector_id, "label": s.sector.label, "principal": s.principal} for s in sheet.sectors],

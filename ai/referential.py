@@ -81,6 +81,11 @@ def is_loaded() -> bool:
 
 
 # --- reading the files -------------------------------------------------------------------------
+def undouble_apostrophes(value):
+    """The source files escape apostrophes SQL-style ("d''exploitation"): keep single ones."""
+    return value.replace("''", "'") if isinstance(value, str) else value
+
+
 class _Files:
     def __init__(self, directory: Path, version: int):
         self.directory = directory
@@ -97,7 +102,8 @@ class _Files:
         path = self.path(name)
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rt", encoding="utf-8", newline="") as handle:
-            yield from csv.DictReader(handle)
+            for row in csv.DictReader(handle):
+                yield {key: undouble_apostrophes(value) for key, value in row.items()}
 
     def checksum(self) -> str:
         digest = hashlib.sha256()

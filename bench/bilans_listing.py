@@ -36,7 +36,7 @@ SLUG = "bench-bilans"
 def populate(bilans: int, sessions_per_bilan: int, consultants: int) -> dict:
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
     from django_tenants.utils import tenant_context
-    from rest_framework.authtoken.models import Token
+    from organisations.services import api_token_create
 
     from bilans.models import Beneficiary, Bilan, FundingSource, Session
     from organisations.accounts.models import Role, User
@@ -103,7 +103,10 @@ def populate(bilans: int, sessions_per_bilan: int, consultants: int) -> dict:
 
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-        tokens = {"administrateur": Token.objects.create(user=admin).key, "consultant": Token.objects.create(user=staff[0]).key}
+        tokens = {
+            role: api_token_create(user=user, name="Banc d'essai", scope="read", validity_days=30).key
+            for role, user in (("administrateur", admin), ("consultant", staff[0]))
+        }
         ids = [str(b.pk) for b in bilan_rows]
         consultant_ids = [str(b.pk) for b in bilan_rows if b.consultant_id == staff[0].pk]
         counts = {"bilans": Bilan.objects.count(), "sessions": Session.objects.count()}

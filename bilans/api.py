@@ -3,7 +3,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from bilans.models import Beneficiary
+from bilans.models import MAX_BILAN_MINUTES, Beneficiary
 from bilans.selectors import beneficiary_get, beneficiary_list
 from bilans.services import beneficiary_create
 from config.errors import InvalidInput
@@ -12,7 +12,8 @@ from organisations.permissions import HasRole
 
 
 class BeneficiarySerializer(serializers.ModelSerializer):
-    consultant_id = serializers.PrimaryKeyRelatedField(source="consultant", read_only=True)
+    # null while no consultant is assigned (the OpenAPI schema says so)
+    consultant_id = serializers.PrimaryKeyRelatedField(source="consultant", read_only=True, allow_null=True)
     has_account = serializers.SerializerMethodField()
 
     class Meta:
@@ -79,7 +80,7 @@ from bilans.models import Bilan, Session  # noqa: E402
 class BilanSerializer(serializers.ModelSerializer):
     beneficiary_id = serializers.UUIDField(read_only=True)
     beneficiary_name = serializers.CharField(source="beneficiary.full_name", read_only=True)
-    consultant_id = serializers.IntegerField(read_only=True)
+    consultant_id = serializers.IntegerField(read_only=True, allow_null=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:
@@ -97,6 +98,8 @@ class ObjectiveSerializer(serializers.Serializer):
 
 class SessionSerializer(serializers.ModelSerializer):
     is_mandatory_interview = serializers.BooleanField(read_only=True)
+    # One séance lasts 24 h at most (CT-02; bilans.services.session_plan checks it for every caller).
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=MAX_BILAN_MINUTES)
 
     class Meta:
         model = Session
@@ -225,6 +228,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     interview_type = serializers.CharField(source="session.interview_type", default="", read_only=True)
+    # empty for an appointment in person or by phone: a plain string, not a "uri" that "" would violate
+    visio_url = serializers.CharField(read_only=True, allow_blank=True)
 
 
 class AppointmentCreateSerializer(serializers.Serializer):
@@ -280,6 +285,8 @@ class ThirdPartyAccessSerializer(serializers.ModelSerializer):
 
     status = serializers.CharField(source="current_state", read_only=True)
     status_label = serializers.CharField(source="state_label", read_only=True)
+    # empty while the link is still valid
+    end_reason = serializers.ChoiceField(choices=ThirdPartyAccess.EndReason.choices, read_only=True, allow_blank=True)
 
     class Meta:
         model = ThirdPartyAccess

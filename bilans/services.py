@@ -753,6 +753,13 @@ def session_plan(
         interview_type = ""
     if not isinstance(duration_minutes, int) or duration_minutes <= 0:
         raise InvalidInput("La durée doit être d'au moins une minute.", code="invalid_duration")
+    # CT-02, for every session, the follow-up interview included (it is outside the bilan's 24 h
+    # below, but no single séance can last more than 24 h).
+    if duration_minutes > MAX_BILAN_MINUTES:
+        raise InvalidInput(
+            f"Une séance ne peut pas durer plus de 24 h (article L6313-4) : {clock.format_minutes(duration_minutes)} demandées.",
+            code="hours_cap_exceeded",
+        )
     if starts_at is None or timezone.is_naive(starts_at):
         raise InvalidInput("Indiquez la date et l'heure de la séance.", code="invalid_start")
     from bilans.scheduling.services import MAX_SCHEDULING_HORIZON

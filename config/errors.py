@@ -6,7 +6,7 @@ and HTML views get a French error page with the same status.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -52,6 +52,12 @@ class NotFound(ApplicationError):
     default_message = "Élément introuvable."
 
 
+class TooManyRequests(ApplicationError):
+    status = 429
+    code = "too_many_requests"
+    default_message = "Trop de demandes en peu de temps : réessayez dans quelques minutes."
+
+
 class Conflict(ApplicationError):
     status = 409
     code = "conflict"
@@ -80,6 +86,10 @@ def api_exception_handler(exc, context):
     response = drf_default_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, drf_exceptions.Throttled):
+        seconds = int(exc.wait or 60)
+        response.data = {"code": "throttled", "detail": f"Trop de demandes : réessayez dans {seconds} seconde{'s' if seconds > 1 else ''}."}
+        return response
     if isinstance(exc, drf_exceptions.ValidationError):
         response.data = {"code": "invalid", "detail": "Données invalides.", "errors": exc.detail}
     else:
@@ -100,13 +110,20 @@ class ApplicationErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 404 and request.path.startswith("/api/") and not _is_json(response):
+            # An unknown API address (no route matched): the same JSON body as every API error,
+            # not the HTML page meant for people.
+            return JsonResponse(NotFound("Cette adresse d'API n'existe pas.").as_payload(), status=404)
+        return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, ApplicationError):
             if request.path.startswith("/api/"):
-                from django.http import JsonResponse
-
                 return JsonResponse(exception.as_payload(), status=exception.status)
             return error_page(request, exception)
         return None
+
+
+def _is_json(response) -> bool:
+    return response.get("Content-Type", "").split(";")[0].strip().endswith("json")

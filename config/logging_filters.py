@@ -4,8 +4,14 @@ from __future__ import annotations
 import logging
 import re
 
-# Paths whose segment after the prefix is a bearer token (a link sent by e-mail).
-TOKEN_PATH = re.compile(r"(/(?:partage|retour-360|signature|invitations|connexion/relais|calendrier)/)[^/\s?]+")
+# Paths whose segment after the prefix is a bearer token (a link sent by e-mail): sharing, 360°
+# feedback, employer signature, invitation, login hand-off, calendar feed, password reset, e-mail
+# confirmation. The same list is masked by gunicorn (config/gunicorn_logging.py) and nginx
+# (platform/nginx/bilans.conf, map $bilans_masked_request): keep the three in step.
+TOKEN_PATH = re.compile(
+    r"(/(?:partage|retour-360|signature|invitations|connexion/relais|calendrier"
+    r"|accounts/password/reset/key|accounts/confirm-email)/)[^/\s?]+"
+)
 
 
 def mask_tokens(text: str) -> str:

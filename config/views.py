@@ -23,8 +23,8 @@ def healthz(request):
     else:
         checks["broker"] = "in-process"
     healthy = all(value in ("ok", "in-process") for value in checks.values())
-    tenant = getattr(request, "tenant", None)
+    # No schema or organisation name here: the endpoint is public and unauthenticated.
     return JsonResponse(
-        {"status": "ok" if healthy else "degraded", "schema": getattr(tenant, "schema_name", None), **checks},
+        {"status": "ok" if healthy else "degraded", **checks},
         status=200 if healthy else 503,
     )

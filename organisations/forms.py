@@ -31,3 +31,19 @@ class AcceptInvitationForm(forms.Form):
         if data.get("password") and data.get("password") != data.get("password_confirm"):
             self.add_error("password_confirm", "Les deux mots de passe ne sont pas identiques.")
         return data
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label="Nom du jeton", max_length=80, help_text="Le logiciel qui l'utilisera, par exemple « Tableur RH ».")
+    scope = forms.ChoiceField(
+        label="Droits",
+        choices=[("read", "Lecture seule"), ("read_write", "Lecture et écriture")],
+        initial="read",
+        widget=forms.RadioSelect,
+    )
+    validity_days = forms.TypedChoiceField(
+        label="Validité",
+        coerce=int,
+        choices=[(30, "30 jours"), (90, "90 jours"), (365, "1 an")],
+        initial=90,
+    )

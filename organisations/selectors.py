@@ -1,7 +1,8 @@
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from organisations.accounts.models import AuditEvent, Role, User
-from organisations.models import Invitation
+from organisations.models import ApiToken, Invitation
 
 
 def member_list(*, role: str = "") -> QuerySet[User]:
@@ -35,3 +36,12 @@ def notification_list(*, recipient: User, unread_only: bool = False):
 
 def notification_unread_count(*, recipient: User) -> int:
     return notification_list(recipient=recipient, unread_only=True).count()
+
+
+def api_token_list(*, user: User):
+    """The user's own API tokens, newest first (never the key: it is not stored)."""
+    now = timezone.now()
+    return [
+        {"token": token, "active": token.revoked_at is None and token.expires_at > now}
+        for token in ApiToken.objects.filter(user=user).order_by("-created_at")[:50]
+    ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,10 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.dramatiq import enqueue_on_commit
-from config.errors import Conflict, InvalidInput, NotFound
+from config.errors import Conflict, Forbidden, InvalidInput, NotFound
 from organisations.accounts.models import Role, User
 from organisations.accounts.services import audit_event_record, user_create
-from organisations.models import Invitation
+from organisations.middleware import user_has_totp
+from organisations.models import ApiToken, Invitation
 from organisations.permissions import ensure_can_view_beneficiary, ensure_role
 
 
@@ -165,21 +167,47 @@ def notification_mark_read(*, recipient: User, notification_ids: list[int] | Non
     return qs.update(read_at=timezone.now())
 
 
-@transaction.atomic
-def api_token_regenerate(*, user: User):
-    """Issue a new personal API token (the previous one stops working at once)."""
-    from rest_framework.authtoken.models import Token
+API_TOKEN_VALIDITY_DAYS = (30, 90, 365)
 
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    key: str  # shown once; only its hash is stored
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, scope: str, validity_days: int) -> IssuedToken:
+    """Issue a personal API token. Administrators must have enrolled two-factor authentication
+    first (a token must not be a way around it)."""
     ensure_role(user, Role.ADMIN, Role.CONSULTANT)
-    Token.objects.filter(user=user).delete()
-    token = Token.objects.create(user=user)
-    audit_event_record(action="api_token.regenerated", actor=user, target=user, target_label=user.email)
-    return token
+    if user.role == Role.ADMIN and not user_has_totp(user):
+        raise Forbidden("Activez la double authentification avant de créer un jeton d'API.", code="mfa_required")
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise InvalidInput("Donnez au jeton un nom de 1 à 80 caractères (par exemple le logiciel qui l'utilise).", code="token_name_invalid")
+    if scope not in ApiToken.Scope.values:
+        raise InvalidInput("Choisissez les droits du jeton.", code="token_scope_invalid")
+    if validity_days not in API_TOKEN_VALIDITY_DAYS:
+        raise InvalidInput("Choisissez une durée de validité proposée.", code="token_validity_invalid")
+    key = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=key[:8], key_hash=ApiToken.digest(key), scope=scope,
+        expires_at=timezone.now() + timedelta(days=validity_days),
+    )
+    audit_event_record(
+        action="api_token.created", actor=user, target=user, target_label=user.email,
+        details={"token": token.prefix, "scope": scope, "validity_days": validity_days},
+    )
+    return IssuedToken(token=token, key=key)
 
 
 @transaction.atomic
-def api_token_revoke(*, user: User) -> None:
-    from rest_framework.authtoken.models import Token
-
-    if Token.objects.filter(user=user).delete()[0]:
-        audit_event_record(action="api_token.revoked", actor=user, target=user, target_label=user.email)
+def api_token_revoke(*, user: User, token_id: int) -> None:
+    """Revoke one of the user's own tokens (effective at once)."""
+    token = ApiToken.objects.select_for_update().filter(user=user, pk=token_id, revoked_at__isnull=True).first()
+    if token is None:
+        raise NotFound("Jeton introuvable ou déjà révoqué.", code="token_not_found")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_event_record(action="api_token.revoked", actor=user, target=user, target_label=user.email, details={"token": token.prefix})

@@ -13,6 +13,9 @@ from organisations.forms import AcceptInvitationForm, InvitationForm
 from organisations.models import Invitation
 from organisations.permissions import role_required
 from organisations.selectors import audit_event_list, invitation_pending_list, member_list, team_list
+from organisations.forms import ApiTokenForm
+from organisations.selectors import api_token_list
+from organisations.services import api_token_create, api_token_revoke
 from organisations.services import invitation_accept, invitation_create, invitation_for_token, invitation_revoke, member_set_active
 
 admin_required = role_required(Role.ADMIN)
@@ -121,16 +124,28 @@ def notifications(request):
 
 @role_required(Role.ADMIN, Role.CONSULTANT)
 def api_token(request):
-    from rest_framework.authtoken.models import Token
-
-    from organisations.services import api_token_regenerate, api_token_revoke
-
+    """The user's personal API tokens: create (key shown once), list, revoke one by one."""
     new_key = None
+    form = ApiTokenForm()
+    status = 200
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
-            api_token_revoke(user=request.user)
-            messages.success(request, "Votre jeton d'API est révoqué.")
+            try:
+                token_id = int(request.POST.get("token", ""))
+            except ValueError:
+                token_id = 0
+            api_token_revoke(user=request.user, token_id=token_id)
+            messages.success(request, "Le jeton est révoqué : il ne fonctionne plus.")
             return redirect("organisations:api_token")
-        new_key = api_token_regenerate(user=request.user).key
-    has_token = Token.objects.filter(user=request.user).exists()
-    return render(request, "organisations/api_token.html", {"new_key": new_key, "has_token": has_token})
+        form = ApiTokenForm(request.POST)
+        if form.is_valid():
+            issued = api_token_create(
+                user=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"],
+                validity_days=int(form.cleaned_data["validity_days"]),
+            )
+            new_key = issued.key
+            form = ApiTokenForm()
+        else:
+            status = 400
+    context = {"new_key": new_key, "form": form, "tokens": api_token_list(user=request.user)}
+    return render(request, "organisations/api_token.html", context, status=status)

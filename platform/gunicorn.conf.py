@@ -84,6 +84,10 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # %(h)s would always be 127.0.0.1 (nginx); log the real client address sent
 # by nginx in X-Forwarded-For, the Host (to tell organisations apart: each is
 # served on its own subdomain) and the duration in milliseconds.
+# Link tokens (share, 360°, signature, invitation, calendar, password reset...)
+# are masked in every field of the access log line: see config/gunicorn_logging.py.
+# Never log %(U)s, %(q)s or headers with a logger class that does not mask them.
+logger_class = "config.gunicorn_logging.MaskedTokensLogger"
 access_log_format = (
     '%({x-forwarded-for}i)s - %(u)s %(t)s "%(r)s" %(s)s %(b)s '
     '"%(f)s" "%(a)s" host=%({host}i)s %(M)sms'

@@ -32,6 +32,9 @@ class SignupForm(forms.Form):
         label="J'accepte les conditions d'utilisation et la politique de confidentialité",
         required=True,
     )
+    # Proof of work (tenants.signup_guard): filled in by static/js/signup-challenge.js.
+    challenge = forms.CharField(widget=forms.HiddenInput, required=False)
+    solution = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, platform_domain: str = "localhost", **kwargs):
         super().__init__(*args, **kwargs)

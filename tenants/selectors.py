@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
@@ -8,9 +10,12 @@ from django_tenants.utils import get_public_schema_name
 from tenants.models import Organisation
 
 
-def site_url(host: str, path: str = "/") -> str:
-    port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
-    return f"{settings.SITE_SCHEME}://{host}{port}{path}"
+def site_url(host: str | None = None, path: str = "/") -> str:
+    """Absolute URL on this platform: scheme and port of settings.SITE_URL, on ``host`` (the
+    platform's own host when None, an organisation's ``<slug>.<domain>`` for organisation_url)."""
+    site = urlsplit(settings.SITE_URL)
+    port = f":{site.port}" if site.port else ""
+    return f"{site.scheme}://{host or site.hostname}{port}{path}"
 
 
 def organisation_url(organisation: Organisation, path: str = "/") -> str:

@@ -15,6 +15,7 @@ from django_tenants.utils import schema_context
 from config.errors import ApplicationError
 from plans.selectors import plan_list_public
 from tenants.forms import SignupForm
+from tenants.signup_guard import pow_challenge_new, pow_ensure_solved, signup_rate_ensure
 from tenants.models import Organisation
 from tenants.selectors import organisation_url
 from tenants.services import login_handoff_consume, login_handoff_create, organisation_create, slug_validate
@@ -46,10 +47,15 @@ def pricing(request):
 
 
 def signup(request):
+    """Signup creates a schema and grants credits: a proof of work and a per-address hourly limit
+    (tenants.signup_guard) come before anything is created."""
     form = SignupForm(request.POST or None, platform_domain=settings.PLATFORM_DOMAIN)
+    if request.method == "POST":
+        signup_rate_ensure(request)  # 429 page past the limit
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            pow_ensure_solved(challenge=data["challenge"], solution=data["solution"])
             created = organisation_create(
                 name=data["name"],
                 slug=data["slug"],
@@ -65,7 +71,8 @@ def signup(request):
             token = login_handoff_create(organisation=created.organisation, user=created.administrator)
             return redirect(_url_on_same_port(request, created.organisation, f"/connexion/relais/{token}/"))
     status = 400 if request.method == "POST" else 200
-    return render(request, "public/signup.html", {"form": form}, status=status)
+    context = {"form": form, "challenge": pow_challenge_new(), "challenge_bits": settings.SIGNUP_POW_BITS}
+    return render(request, "public/signup.html", context, status=status)
 
 
 @require_GET

@@ -27,6 +27,7 @@ from bilans.models import Bilan
 from config.errors import ApplicationError, InvalidInput, NotFound
 from organisations.accounts.models import Role
 from organisations.permissions import role_required
+from tenants.selectors import organisation_url
 
 billing_admin = role_required(Role.ADMIN)
 
@@ -362,8 +363,8 @@ def my_invoice_pay(request, pk):
     try:
         url = services.online_payment_start(
             actor=request.user, invoice=invoice,
-            success_url=request.build_absolute_uri("/mon-bilan/factures/?paiement=ok"),
-            cancel_url=request.build_absolute_uri("/mon-bilan/factures/?paiement=annule"),
+            success_url=organisation_url(request.tenant, "/mon-bilan/factures/?paiement=ok"),
+            cancel_url=organisation_url(request.tenant, "/mon-bilan/factures/?paiement=annule"),
         )
     except ApplicationError as error:
         messages.error(request, error.message)

@@ -18,6 +18,7 @@ from bilans.documents.content import CONTENT_HTML_MAX_CHARS, content_too_long_me
 from bilans.documents.models import Document
 from bilans.models import Bilan
 from config.errors import InvalidInput, NotFound
+from config.throttling import AnonymousThrottle, OrganisationThrottle, VerifyUploadThrottle
 from organisations.accounts.models import Role
 from organisations.permissions import HasRole, can_manage_documents, ensure_can_manage_documents
 
@@ -145,7 +146,8 @@ class DocumentVersionsView(APIView):
 
     @extend_schema(operation_id="documents_versions_create", request=VersionCreateSerializer, responses={201: VersionSerializer})
     def post(self, request, pk):
-        content = request.data.get("content_html")
+        # A JSON body that is not an object ([] or "x") carries no content_html: same 400, never a 500.
+        content = request.data.get("content_html") if hasattr(request.data, "get") else None
         if not isinstance(content, str):
             raise InvalidInput("Le champ content_html est obligatoire.", code="content_required")
         if len(content) > CONTENT_HTML_MAX_CHARS:  # checked before anything else reads it
@@ -210,6 +212,7 @@ class DocumentVerifyView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    throttle_classes = [AnonymousThrottle, VerifyUploadThrottle, OrganisationThrottle]
 
     @extend_schema(
         operation_id="documents_verify",
@@ -221,6 +224,4 @@ class DocumentVerifyView(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise InvalidInput("Envoyez le PDF dans le champ « file ».", code="file_required")
-        if upload.size > 30 * 1024 * 1024:
-            raise InvalidInput("Le fichier dépasse 30 Mo.", code="file_too_large")
-        return Response(services.document_verify(pdf=upload.read()))
+        return Response(services.document_verify(pdf=services.verify_upload_read(upload)))

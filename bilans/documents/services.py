@@ -840,6 +840,15 @@ def signed_pdf(envelope: SignatureEnvelope) -> bytes:
     return open_bytes(envelope.signed_pdf)
 
 
+def verify_upload_read(upload) -> bytes:
+    """The bytes of a file sent for verification, refused above VERIFY_UPLOAD_MAX_BYTES (anyone can
+    send one: a large upload costs memory and time for nothing, the PDFs we issue are small)."""
+    if upload.size > settings.VERIFY_UPLOAD_MAX_BYTES:
+        limit = settings.VERIFY_UPLOAD_MAX_BYTES // (1024 * 1024)
+        raise InvalidInput(f"Le fichier dépasse {limit} Mo : les PDF émis par la plateforme sont bien plus petits.", code="file_too_large")
+    return upload.read()
+
+
 def document_verify(*, pdf: bytes) -> dict:
     """Integrity of any PDF: a sealed one (signature intact, made with our certificate, covering
     the whole file) and whether this organisation issued it (hash match): a signed document

@@ -25,7 +25,8 @@ from bilans.documents.forms import (
 from bilans.documents.models import Document, SealedRecord, SignatureRequest
 from bilans.documents.templating import VARIABLES, default_template
 from bilans.models import Bilan
-from config.errors import ApplicationError, InvalidInput, NotFound
+from config.errors import ApplicationError, InvalidInput, NotFound, TooManyRequests
+from config.throttling import VerifyUploadThrottle
 from organisations.accounts.context import client_ip
 from organisations.accounts.models import Role
 from organisations.permissions import (
@@ -496,12 +497,13 @@ def my_documents(request):
 def verify(request):
     result = None
     form = VerifyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and not VerifyUploadThrottle().allow_request(request, None):
+        raise TooManyRequests("Trop de vérifications depuis votre connexion : réessayez dans une minute.", code="throttled")
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > 30 * 1024 * 1024:
-            form.add_error("file", "Le fichier dépasse 30 Mo.")
-        else:
-            result = services.document_verify(pdf=upload.read())
+        try:
+            result = services.document_verify(pdf=services.verify_upload_read(form.cleaned_data["file"]))
+        except InvalidInput as error:
+            form.add_error("file", error.message)
     return render(request, "documents/verify.html", {"form": form, "result": result}, status=400 if form.errors else 200)
 
 

@@ -20,6 +20,11 @@ SKIPPED_FIELDS = {"password", "token_hash", "content_sha256", "pdf_sha256"}
 # - the AI's processing trace and the data snapshot and failures of a document, which are
 #   organisation internals, not the person's record.
 EXCLUDED_MODELS = {"assessments.feedbackresponse", "documents.generationrecord"}
+# An export an administrator produces on the person's request never holds more than the
+# administrator may read otherwise: message threads are between the beneficiary and their
+# consultant only (organisations.permissions.can_view_thread refuses administrators). The person
+# gets them in the export from their own space.
+NOT_FOR_ADMINISTRATORS_APPS = {"messaging"}
 EXCLUDED_FIELDS = {
     "documents.document": {"data_snapshot", "failure_code", "failure_reason"},
     "assessments.feedbackinvitation": {"used_at"},
@@ -75,14 +80,16 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name)[:80] or "document"
 
 
-def beneficiary_export(*, beneficiary) -> bytes:
+def beneficiary_export(*, beneficiary, for_administrator: bool = False) -> bytes:
+    """The ZIP of RG-04. ``for_administrator``: produced by an administrator on the person's
+    recorded request, without what an administrator cannot read (message threads)."""
     from bilans.documents.storage import open_bytes
 
     records: dict[str, list] = {}
     files: dict[str, bytes] = {}
     for _, model, queryset in related_querysets(beneficiary):
         label = model._meta.label_lower
-        if label in EXCLUDED_MODELS:
+        if label in EXCLUDED_MODELS or (for_administrator and model._meta.app_label in NOT_FOR_ADMINISTRATORS_APPS):
             continue
         for obj in _visible_to_beneficiary(label, model, queryset):
             records.setdefault(label, []).append(_row(obj))
@@ -111,15 +118,21 @@ def beneficiary_export(*, beneficiary) -> bytes:
         "records": records,
         "documents": sorted(files),
     }
+    readme = (
+        "Vos données personnelles détenues par l'organisme (RGPD, articles 15 et 20).\n"
+        "donnees.json : vos informations, vos bilans, séances, consentements, rendez-vous, messages, questionnaires et factures.\n"
+        "documents/ : les documents de votre dossier (synthèse publiée, fichiers déposés, factures).\n"
+    )
+    if for_administrator:
+        payload["export"]["produced_by"] = "administrateur, sur demande enregistrée de la personne"
+        readme += (
+            "Cet export a été produit par un administrateur de l'organisme : vos échanges avec votre consultant n'y figurent pas.\n"
+            "Vous les obtenez en téléchargeant vos données depuis votre espace (Mes données).\n"
+        )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("donnees.json", json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
-        archive.writestr(
-            "LISEZMOI.txt",
-            "Vos données personnelles détenues par l'organisme (RGPD, articles 15 et 20).\n"
-            "donnees.json : vos informations, vos bilans, séances, consentements, rendez-vous, messages, questionnaires et factures.\n"
-            "documents/ : les documents de votre dossier (synthèse publiée, fichiers déposés, factures).\n",
-        )
+        archive.writestr("LISEZMOI.txt", readme)
         for path, content in sorted(files.items()):
             archive.writestr(path, content)
     return buffer.getvalue()

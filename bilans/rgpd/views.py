@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from bilans.models import Beneficiary
 from bilans.quality.sources import model
 from bilans.rgpd.erasure import beneficiary_erase, erasure_plan
 from bilans.rgpd.export import beneficiary_export
+from bilans.rgpd.forms import ExportRequestForm
 from config.errors import NotFound
 from organisations.accounts.models import Role
 from organisations.accounts.services import audit_event_record
@@ -73,26 +74,46 @@ def consent_log(request):
     return render(request, "rgpd/consents.html", {"consents": consents, "sharing": sharing, "sensitive": sensitive})
 
 
+def _rights_page(request, beneficiary, form=None, status=200):
+    plan, _ = erasure_plan(beneficiary=beneficiary)
+    context = {"beneficiary": beneficiary, "plan": plan, "export_form": form or ExportRequestForm()}
+    return render(request, "rgpd/beneficiary.html", context, status=status)
+
+
 @admin_only
 def beneficiary_rights(request, pk):
-    beneficiary = _beneficiary(pk)
-    plan, _ = erasure_plan(beneficiary=beneficiary)
-    return render(request, "rgpd/beneficiary.html", {"beneficiary": beneficiary, "plan": plan})
+    return _rights_page(request, _beneficiary(pk))
 
 
-def _export_response(request, beneficiary) -> HttpResponse:
-    data = beneficiary_export(beneficiary=beneficiary)
-    audit_event_record(action="rgpd.export", actor=request.user, target=beneficiary)
+def _export_response(request, beneficiary, *, for_administrator: bool = False, details: dict | None = None) -> HttpResponse:
+    data = beneficiary_export(beneficiary=beneficiary, for_administrator=for_administrator)
+    audit_event_record(action="rgpd.export", actor=request.user, target=beneficiary, details=details or {})
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="mes-donnees.zip"'
+    response["Cache-Control"] = "no-store"
     return response
 
 
 @role_required(Role.ADMIN, Role.BENEFICIARY)
 def export_view(request, pk):
+    """The person downloads their own data; an administrator produces it only on the person's
+    recorded request (POST with its reference, kept in the audit log), without message threads."""
     beneficiary = _beneficiary(pk)
     ensure_can_export_beneficiary_data(request.user, beneficiary)
-    return _export_response(request, beneficiary)
+    if beneficiary.user_id is not None and beneficiary.user_id == request.user.pk:
+        return _export_response(request, beneficiary)
+    if request.method != "POST":
+        return redirect("rgpd:beneficiary", pk=beneficiary.pk)
+    form = ExportRequestForm(request.POST)
+    if not form.is_valid():
+        return _rights_page(request, beneficiary, form, status=400)
+    details = {
+        "on_request": True,
+        "request_reference": form.cleaned_data["reference"],
+        "request_received_on": form.cleaned_data["received_on"].isoformat(),
+        "request_channel": form.cleaned_data["channel"],
+    }
+    return _export_response(request, beneficiary, for_administrator=True, details=details)
 
 
 @admin_only

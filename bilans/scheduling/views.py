@@ -18,7 +18,7 @@ from bilans.scheduling.selectors import appointment_list, appointments_for_feed,
 from config.errors import ApplicationError
 from organisations.accounts.models import Role
 from organisations.permissions import beneficiaries_visible_to, role_required
-from tenants.selectors import current_organisation
+from tenants.selectors import current_organisation, organisation_url
 
 member_required = role_required(Role.ADMIN, Role.CONSULTANT, Role.BENEFICIARY)
 staff_required = role_required(Role.ADMIN, Role.CONSULTANT)
@@ -201,7 +201,7 @@ def availability_exception(request):
 def feed_manage(request, action):
     if action == "creer":
         token = services.calendar_feed_create(user=request.user)
-        request.session["calendar_feed_url"] = request.build_absolute_uri(f"/calendrier/{token}.ics")
+        request.session["calendar_feed_url"] = organisation_url(request.tenant, f"/calendrier/{token}.ics")
         messages.success(request, "Votre lien d'agenda privé est prêt. Copiez-le dans Google Agenda ou Outlook ; l'ancien lien ne fonctionne plus.")
     elif action == "revoquer":
         services.calendar_feed_revoke(user=request.user)

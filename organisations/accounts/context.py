@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
+from config.client_ip import client_ip  # noqa: F401  (the one function: see config/client_ip.py)
+
 current_ip: ContextVar[str | None] = ContextVar("current_ip", default=None)
-
-
-def client_ip(request) -> str | None:
-    # Behind our nginx the real client is the first X-Forwarded-For entry (see platform/).
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return ip or None

@@ -66,3 +66,25 @@ def test_public_domain_serves_the_open_referential(rome, public_client):
     response = public_client.get("/metiers/J1501/")
     assert response.status_code == 200
     assert "Source : France Travail, ROME 4.0 (v460)" in response.content.decode()
+
+
+def test_a_generic_title_ranks_before_narrower_ones(rome):
+    assert codes("comptable")[0] == "M1203"  # Comptable, before aide-, expert- and secrétaire comptable
+    assert codes("boulanger")[0] == "D1102"  # Boulanger / Boulangère, before chef boulanger
+    assert codes("secretaire")[0] == "M1607"
+
+
+def test_texts_keep_single_apostrophes(rome):
+    from ai.models import JobTitle, Occupation
+
+    assert not Occupation.objects.filter(definition__contains="''").exists()
+    assert not JobTitle.objects.filter(label__contains="''").exists()
+    assert Occupation.objects.filter(definition__contains="d'exploitation forestière").exists()
+
+
+def test_api_fiche_lists_knowledge_items_like_the_page(rome, cast_a):
+    body = cast_a.client(cast_a.consultant).get("/api/v1/rome/occupations/M1805/").json()
+    labels = [item["label"] for group in body["knowledge"] for item in group["items"]]
+    assert labels, "the fiche has knowledge items"
+    page = cast_a.client(cast_a.consultant).get("/metiers/M1805/").content.decode()
+    assert all(label.replace("'", "&#x27;") in page or label in page for label in labels[:5])

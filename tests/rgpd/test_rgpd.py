@@ -87,8 +87,6 @@ def test_export_contains_records_and_documents(in_a, file_of):
     assert archive.read(portfolio) == b"mon portfolio"  # decrypted
     invoice_pdf = next(n for n in names if file_of["invoice"].number in n)
     assert archive.read(invoice_pdf).startswith(b"%PDF")
-    admin = in_a.client(in_a.admin).get(f"/rgpd/beneficiaires/{file_of['beneficiary'].pk}/donnees.zip")
-    assert admin.status_code == 200
 
 
 def test_only_the_person_and_administrators_export(in_a, file_of):
@@ -265,3 +263,53 @@ def test_erasure_gives_every_kept_category_an_end_date(in_a, file_of):
     assert without_date == []
     assert sum(1 for k in kept if k["until"] == "2036-06-02") >= 4  # documents, lines, payment, funder, anchor
     assert any(k["until"] == "2029-06-01" for k in kept)
+
+
+def _admin_export(in_a, beneficiary, **data):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    received_on = (timezone.localdate() - timedelta(days=6)).isoformat()
+    fields = {"reference": "Courriel du 2 décembre : demande d'accès", "received_on": received_on, "channel": "email"}
+    fields.update(data)
+    return in_a.client(in_a.admin).post(f"/rgpd/beneficiaires/{beneficiary.pk}/donnees.zip", fields)
+
+
+def test_an_administrator_exports_only_on_a_recorded_request_and_without_messages(in_a, file_of):
+    """RG-04: an administrator produces the export on the person's recorded request (reference in
+    the audit log) and it never holds what the administrator could not read: the message threads
+    between the beneficiary and their consultant."""
+    from organisations.accounts.models import AuditEvent
+
+    beneficiary = file_of["beneficiary"]
+    url = f"/rgpd/beneficiaires/{beneficiary.pk}/donnees.zip"
+    assert in_a.client(in_a.admin).get(url).status_code == 302  # no export without a recorded request
+    assert in_a.client(in_a.admin).get(f"/messages/{file_of['message'].thread_id}/").status_code in (403, 404)
+
+    refused = _admin_export(in_a, beneficiary, reference="")
+    assert refused.status_code == 400 and "Ce champ est obligatoire" in refused.content.decode()
+    future = _admin_export(in_a, beneficiary, received_on="2099-01-01")
+    assert future.status_code == 400 and "dans le futur" in future.content.decode()
+
+    response = _admin_export(in_a, beneficiary)
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert response["Cache-Control"] == "no-store"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    data = json.loads(archive.read("donnees.json"))
+    assert "messaging.message" not in data["records"] and "messaging.thread" not in data["records"]
+    assert b"je serai en retard" not in response.content
+    assert not [name for name in archive.namelist() if "attachment" in name]
+    assert data["records"]["bilans.bilan"]
+    assert "vos échanges avec votre consultant n'y figurent pas" in archive.read("LISEZMOI.txt").decode()
+    with tenant_context(in_a.organisation):
+        event = AuditEvent.objects.filter(action="rgpd.export", actor=in_a.admin).latest("occurred_at")
+    assert event.details["request_reference"] == "Courriel du 2 décembre : demande d'accès"
+    assert event.details["request_channel"] == "email" and event.details["request_received_on"]
+
+
+def test_the_person_still_gets_their_messages_in_their_own_export(in_a, file_of):
+    response = in_a.client(in_a.beneficiary_user).get(f"/rgpd/beneficiaires/{file_of['beneficiary'].pk}/donnees.zip")
+    assert response.status_code == 200
+    data = json.loads(zipfile.ZipFile(io.BytesIO(response.content)).read("donnees.json"))
+    assert data["records"]["messaging.message"][0]["body"] == "Bonjour, je serai en retard"

@@ -91,23 +91,24 @@ def test_session_of_a_is_anonymous_on_b(cast_a, cast_b):
 
 
 def test_token_of_a_is_rejected_on_b(cast_a, cast_b):
-    from rest_framework.authtoken.models import Token
+    from organisations.services import api_token_create
 
     with schema_context(cast_a.organisation.schema_name):
-        token = Token.objects.create(user=cast_a.consultant)
-    ok = client_for(cast_a.organisation).get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+        key = api_token_create(user=cast_a.consultant, name="Outil", scope="read", validity_days=30).key
+    ok = client_for(cast_a.organisation).get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}")
     assert ok.status_code == 200
-    refused = client_for(cast_b.organisation).get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    refused = client_for(cast_b.organisation).get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}")
     assert refused.status_code == 401
     assert refused.json()["code"] == "authentication_failed"
 
 
 def test_api_token_page_issues_a_working_token_and_revokes_it(cast_a):
     client = cast_a.client(cast_a.consultant)
-    page = client.post("/organisation/jeton-api/")
+    page = client.post("/organisation/jeton-api/", {"name": "Tableur", "scope": "read", "validity_days": "90"})
     key = page.context["new_key"]
     api = client_for(cast_a.organisation)
     assert api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}").json()["email"] == cast_a.consultant.email
-    client.post("/organisation/jeton-api/", {"action": "revoke"})
+    token_id = page.context["tokens"][0]["token"].pk
+    client.post("/organisation/jeton-api/", {"action": "revoke", "token": token_id})
     assert api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
     assert cast_a.client(cast_a.beneficiary_user).get("/organisation/jeton-api/").status_code == 403

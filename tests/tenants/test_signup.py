@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context, schema_exists
 
 from organisations.accounts.models import AuditEvent, User
 from tenants.models import Domain, Organisation
+from tenants.signup_guard import pow_solve
 from tests.conftest import PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db
@@ -23,8 +24,15 @@ VALID = {
 }
 
 
+def signup_post(client, data=None, meta=None, **overrides):
+    """Post the signup form as the browser does: with the page's challenge solved."""
+    challenge = client.get("/inscription/").context["challenge"]
+    fields = {**(data or VALID), **overrides, "challenge": challenge, "solution": str(pow_solve(challenge))}
+    return client.post("/inscription/", fields, **(meta or {}))
+
+
 def test_signup_end_to_end_across_subdomains(public_client, org_a):
-    response = public_client.post("/inscription/", VALID)
+    response = signup_post(public_client)
     assert response.status_code == 302
     location = response["Location"]
     assert location.startswith(f"http://cabinet-horizon.{settings.PLATFORM_DOMAIN}/connexion/relais/")
@@ -77,22 +85,22 @@ def test_signup_end_to_end_across_subdomains(public_client, org_a):
 )
 def test_invalid_reserved_and_taken_slugs_are_refused(public_client, org_a, slug, message):
     count = Organisation.objects.count()
-    response = public_client.post("/inscription/", {**VALID, "slug": slug})
+    response = signup_post(public_client, slug=slug)
     assert response.status_code == 400
     assert message in response.content.decode()
     assert Organisation.objects.count() == count
 
 
 def test_duplicate_email_is_refused(public_client, org_a):
-    assert public_client.post("/inscription/", VALID).status_code == 302
-    second = public_client.post("/inscription/", {**VALID, "slug": "autre-cabinet", "email": "PAUL.renard@horizon.test"})
+    assert signup_post(public_client).status_code == 302
+    second = signup_post(public_client, slug="autre-cabinet", email="PAUL.renard@horizon.test")
     assert second.status_code == 400
     assert "Un espace a déjà été créé avec cette adresse e-mail" in second.content.decode()
     assert not Organisation.objects.filter(slug="autre-cabinet").exists()
 
 
 def test_weak_password_is_refused_and_nothing_created(public_client, org_a):
-    response = public_client.post("/inscription/", {**VALID, "password": "123"})
+    response = signup_post(public_client, password="123")
     assert response.status_code == 400
     assert not Organisation.objects.filter(slug="cabinet-horizon").exists()
     assert not schema_exists("org_cabinet_horizon")
