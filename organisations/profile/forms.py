@@ -70,8 +70,10 @@ class BrandingForm(forms.Form):
     )
     remove_logo = forms.BooleanField(label="Retirer le logo actuel", required=False)
 
-    def __init__(self, *args, colour_allowed: bool = True, **kwargs):
+    def __init__(self, *args, colour_allowed: bool = True, has_logo: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        if not has_logo:
+            del self.fields["remove_logo"]
         if not colour_allowed:
             del self.fields["brand_colour"]
             del self.fields["use_default_colour"]

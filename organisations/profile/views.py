@@ -65,7 +65,10 @@ def profile_edit(request):
 def branding_edit(request):
     organisation = selectors.current_organisation()
     allowed = selectors.branding_allowed(organisation)
-    form = BrandingForm(request.POST or None, request.FILES or None, colour_allowed=allowed, initial={"brand_colour": organisation.brand_colour or "#1f5fae"})
+    form = BrandingForm(
+        request.POST or None, request.FILES or None, colour_allowed=allowed, has_logo=bool(selectors.logo_version()),
+        initial={"brand_colour": organisation.brand_colour or "#1f5fae"},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         colour = None
@@ -74,7 +77,7 @@ def branding_edit(request):
         logo = data.get("logo")
         try:
             services.organisation_branding_update(
-                actor=request.user, brand_colour=colour, logo=logo.read() if logo else None, remove_logo=data["remove_logo"]
+                actor=request.user, brand_colour=colour, logo=logo.read() if logo else None, remove_logo=data.get("remove_logo", False)
             )
         except ApplicationError as error:
             if error.code.startswith("logo"):
