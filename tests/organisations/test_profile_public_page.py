@@ -161,3 +161,18 @@ def test_the_administrator_marks_a_request_handled(published):
     with tenant_context(published.organisation):
         request.refresh_from_db()
         assert request.status == "handled" and request.handled_by_id == published.admin.pk
+
+
+def test_a_request_is_in_the_persons_data_export_and_goes_with_an_erasure(published):
+    """RG-04: the request (message, consent) is part of what the organisation holds about the person."""
+    from bilans.models import Beneficiary
+    from bilans.rgpd.collect import related_querysets
+    from bilans.rgpd.erasure import beneficiary_erase
+    from organisations.models import ContactRequest
+
+    published.client().post("/demande-de-rendez-vous/", request_data())
+    with tenant_context(published.organisation):
+        beneficiary = Beneficiary.objects.get(email="ines.moreau@exemple.test")
+        assert ContactRequest in [model for _, model, _ in related_querysets(beneficiary)]
+        beneficiary_erase(actor=published.admin, beneficiary=beneficiary)
+        assert not ContactRequest.objects.exists()
