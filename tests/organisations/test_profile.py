@@ -165,3 +165,17 @@ def test_the_checklist_asks_for_a_first_consultant(cast_a):
         User.objects.filter(role="consultant").update(is_active=False)
     home = client.get("/").content.decode()
     assert "Premier consultant" in home and 'href="/organisation/membres/"' in home
+
+
+def test_the_profile_api_says_what_is_missing_and_applies_the_same_checks(cast_a):
+    _blank_identity(cast_a.organisation)
+    client = cast_a.client(cast_a.admin)
+    before = client.get("/api/v1/organisation/profile/").json()
+    assert before["invoicing_ready"] is False and "le SIRET (et donc le SIREN)" in before["missing"]
+    refused = client.patch("/api/v1/organisation/profile/", {"siret": "73282932000075", "iban": "FR00"}, content_type="application/json")
+    assert refused.status_code == 400 and refused.json()["code"] == "profile_invalid"
+    assert set(refused.json()["errors"]) == {"siret", "iban"}
+    data = {k: v for k, v in VALID_PROFILE.items() if k != "vat_exempt"} | {"vat_exempt": True}
+    after = client.patch("/api/v1/organisation/profile/", data, content_type="application/json").json()
+    assert after["invoicing_ready"] is True and after["siret"] == "73282932000074" and after["iban"] == "FR7630006000011234567890189"
+    assert cast_a.client(cast_a.consultant).get("/api/v1/organisation/profile/").status_code == 403
