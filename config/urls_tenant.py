@@ -4,6 +4,7 @@ from django.urls import include, path
 from config.api_docs import ApiDocsView, ApiSchemaView
 from config.views import healthz
 from organisations import views as organisations_views
+from organisations.profile import views as profile_views
 from tenants.views import login_handoff
 
 api_v1 = (
@@ -20,7 +21,8 @@ api_v1 = (
 )
 
 urlpatterns = [
-    path("", organisations_views.home, name="home"),
+    path("", profile_views.root, name="home"),
+    path("", include("organisations.profile.urls")),
     path("organisation/", include("organisations.urls")),
     path("notifications/", organisations_views.notifications, name="notifications"),
     path("", include("bilans.urls")),

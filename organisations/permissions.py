@@ -35,6 +35,12 @@ def can_manage_organisation(user) -> bool:
     return has_role(user, Role.ADMIN)
 
 
+def ensure_can_manage_organisation_profile(user) -> None:
+    """Legal identity, bank details, branding and public page: administrators only."""
+    if not can_manage_organisation(user):
+        raise Forbidden("Seuls les administrateurs modifient le profil de l'organisme.", code="organisation_profile_forbidden")
+
+
 def can_manage_beneficiaries(user) -> bool:
     return has_role(user, Role.ADMIN, Role.CONSULTANT)
 

@@ -1,8 +1,8 @@
 import dramatiq
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
 from organisations.models import Invitation
+from organisations.profile.emails import organisation_mail_send
 from tenants.selectors import current_organisation, organisation_url
 
 
@@ -17,11 +17,11 @@ def send_invitation_email(invitation_id: int, token: str) -> None:
         "organisation": organisation,
         "accept_url": organisation_url(organisation, f"/invitations/{token}/"),
     }
-    send_mail(
+    organisation_mail_send(
+        organisation=organisation,
         subject=f"Invitation à rejoindre {organisation.name}",
-        message=render_to_string("organisations/email/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
+        text=render_to_string("organisations/email/invitation.txt", context),
+        to=[invitation.email],
     )
 
 
@@ -43,11 +43,11 @@ def send_password_setup_email(user_id: int) -> None:
         "organisation": organisation,
         "setup_url": organisation_url(organisation, f"/accounts/password/reset/key/{user_pk_to_url_str(user)}-{key}/"),
     }
-    send_mail(
+    organisation_mail_send(
+        organisation=organisation,
         subject=f"Votre espace {organisation.name} est prêt",
-        message=render_to_string("organisations/email/password_setup.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
+        text=render_to_string("organisations/email/password_setup.txt", context),
+        to=[user.email],
     )
 
 
@@ -59,12 +59,12 @@ def send_notification_email(notification_id: int) -> None:
     if notification is None or not notification.recipient.is_active:
         return
     organisation = current_organisation()
-    send_mail(
+    organisation_mail_send(
+        organisation=organisation,
         subject=notification.title,
-        message=render_to_string(
+        text=render_to_string(
             "organisations/email/notification.txt",
             {"notification": notification, "organisation": organisation, "url": organisation_url(organisation, notification.url or "/notifications/")},
         ),
-        from_email=None,
-        recipient_list=[notification.recipient.email],
+        to=[notification.recipient.email],
     )

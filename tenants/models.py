@@ -8,6 +8,10 @@ from django_tenants.models import DomainMixin, TenantMixin
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$"
 SLUG_RE = re.compile(SLUG_PATTERN)
+# The words of the pricing page (plans.Plan.features) that sell the organisation's own colours.
+BRANDING_FEATURE = "Personnalisation à vos couleurs"
+# EI-03: what invoices of a VAT-exempt organisation print (CGI art. 261-4-4° a).
+VAT_EXEMPTION_MENTION = "Exonération de TVA – art. 261-4-4° a du CGI"
 RESERVED_SLUGS = frozenset(
     {
         "www", "api", "admin", "static", "media", "public", "console", "staff", "app", "mail", "smtp",
@@ -39,7 +43,14 @@ class Organisation(TenantMixin):
     activity_declaration_region = models.CharField("région de la déclaration d'activité", max_length=80, blank=True)
     qualiopi_certificate_number = models.CharField("numéro de certificat Qualiopi", max_length=64, blank=True)
     qualiopi_expires_on = models.DateField("expiration du certificat Qualiopi", null=True, blank=True)
+    qualiopi_certified_on = models.DateField("date du certificat Qualiopi", null=True, blank=True)
+    qualiopi_certifier = models.CharField("organisme certificateur Qualiopi", max_length=120, blank=True)
+    legal_representative = models.CharField("représentant légal", max_length=150, blank=True)
+    legal_representative_title = models.CharField("qualité du représentant légal", max_length=80, blank=True)
     vat_exempt = models.BooleanField("exonération de TVA (formation professionnelle continue)", default=False)
+    vat_exemption_mention = models.CharField(
+        "mention d'exonération de TVA", max_length=200, blank=True, default=VAT_EXEMPTION_MENTION
+    )
     brand_colour = models.CharField("couleur de marque", max_length=7, blank=True)
     plan = models.ForeignKey("plans.Plan", null=True, blank=True, on_delete=models.PROTECT, related_name="organisations")
     trial_ends_at = models.DateTimeField("fin de l'essai", null=True, blank=True)
@@ -82,6 +93,18 @@ class Organisation(TenantMixin):
     @property
     def siren(self) -> str:
         return self.siret[:9] if self.siret else ""
+
+    @property
+    def branding_allowed(self) -> bool:
+        """Own colours come with the plans whose pricing card lists BRANDING_FEATURE."""
+        features = (self.plan.features or []) if self.plan_id else []
+        return BRANDING_FEATURE.lower() in [str(feature).strip().lower() for feature in features]
+
+    @property
+    def brand_colour_in_use(self) -> str:
+        """The colour of pages, e-mails and PDFs: the organisation's own while its plan includes
+        branding, else empty (the platform's default)."""
+        return self.brand_colour if self.brand_colour and self.branding_allowed else ""
 
 
 class Domain(DomainMixin):

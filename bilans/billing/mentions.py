@@ -83,7 +83,7 @@ def document_mentions(*, document, organisation, settings, due_on: date | None, 
     """The list of mentions of a document, each with its UNTDID 4451 subject code."""
     mentions = [{"code": "REG", "text": declaration_sentence(organisation)}]
     if organisation.vat_exempt:
-        mentions.append({"code": "REG", "text": VAT_EXEMPTION_REASON})
+        mentions.append({"code": "REG", "text": getattr(organisation, "vat_exemption_mention", "") or VAT_EXEMPTION_REASON})
     mentions.append({"code": "AAI", "text": OPERATION_CATEGORY})
     if document.kind == "quote":
         if document.valid_until:

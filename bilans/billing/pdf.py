@@ -25,4 +25,6 @@ def html_to_pdf(html: str) -> bytes:
 
 
 def render_pdf(template: str, context: dict) -> bytes:
-    return html_to_pdf(render_to_string(template, {**context, "font_dir": font_dir()}))
+    from organisations.profile.selectors import pdf_branding
+
+    return html_to_pdf(render_to_string(template, {"branding": pdf_branding(), **context, "font_dir": font_dir()}))

@@ -26,7 +26,7 @@ def branding() -> dict:
     qualiopi = getattr(organisation, "qualiopi_certificate_number", "") or ""
     return {
         "name": getattr(organisation, "name", "") or "",
-        "colour": getattr(organisation, "brand_colour", "") or DEFAULT_COLOUR,
+        "colour": getattr(organisation, "brand_colour_in_use", "") or DEFAULT_COLOUR,
         "logo": logo,
         "declaration": activity_declaration_sentence(organisation),
         "qualiopi": f"Certificat Qualiopi n° {qualiopi} (catégorie : bilans de compétences)" if qualiopi else "",

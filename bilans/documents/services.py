@@ -400,11 +400,10 @@ def document_settings_update(*, actor, allow_external_ai: bool, footer_text: str
     if remove_logo:
         row.logo, row.logo_content_type = b"", ""
     elif logo:
-        if len(logo) > MAX_LOGO_BYTES:
-            raise InvalidInput("Le logo dépasse 512 Ko.", code="logo_too_large")
-        if logo_content_type not in ("image/png", "image/jpeg"):
-            raise InvalidInput("Le logo doit être une image PNG ou JPEG.", code="logo_invalid_type")
-        row.logo, row.logo_content_type = logo, logo_content_type
+        from organisations.profile.services import logo_check
+
+        # the type read from the image itself (the logo is also served on the public page)
+        row.logo, row.logo_content_type = logo, logo_check(logo)
     row.save()
     audit_event_record(action="documents.settings_updated", actor=actor, target=row, details={"allow_external_ai": row.allow_external_ai})
     return row

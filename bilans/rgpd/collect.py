@@ -7,11 +7,13 @@ from django.apps import apps
 from django.db import models
 
 TENANT_LABELS = ("bilans", "documents", "scheduling", "messaging", "assessments", "billing", "quality")
+# Models of other tenant apps that hold a beneficiary's data: the requests sent from the public page.
+EXTRA_MODELS = ("organisations.contactrequest",)
 MAX_DEPTH = 4
 
 
 def tenant_models() -> list[type[models.Model]]:
-    return [m for m in apps.get_models() if m._meta.app_label in TENANT_LABELS]
+    return [m for m in apps.get_models() if m._meta.app_label in TENANT_LABELS or m._meta.label_lower in EXTRA_MODELS]
 
 
 def related_querysets(beneficiary) -> list[tuple[int, type[models.Model], models.QuerySet]]:
