@@ -9,7 +9,6 @@ from django_tenants.models import DomainMixin, TenantMixin
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$"
 SLUG_RE = re.compile(SLUG_PATTERN)
 # The words of the pricing page (plans.Plan.features) that sell the organisation's own colours.
-BRANDING_FEATURE = "Personnalisation à vos couleurs"
 # EI-03: what invoices of a VAT-exempt organisation print (CGI art. 261-4-4° a).
 VAT_EXEMPTION_MENTION = "Exonération de TVA – art. 261-4-4° a du CGI"
 RESERVED_SLUGS = frozenset(
@@ -96,9 +95,9 @@ class Organisation(TenantMixin):
 
     @property
     def branding_allowed(self) -> bool:
-        """Own colours come with the plans whose pricing card lists BRANDING_FEATURE."""
-        features = (self.plan.features or []) if self.plan_id else []
-        return BRANDING_FEATURE.lower() in [str(feature).strip().lower() for feature in features]
+        """Own colours come with the plans that have the "branding" capability (plans.Plan.capabilities,
+        what the pricing page lists; plans.selectors.plan_allows reads the same, fresh)."""
+        return bool(self.plan_id) and "branding" in (self.plan.capabilities or [])
 
     @property
     def brand_colour_in_use(self) -> str:

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from plans.selectors import plan_allows
+
+
 def current_organisation():
     """The Organisation row of the current schema (a real row even under schema_context)."""
     from tenants.models import Organisation
@@ -17,9 +20,9 @@ def current_organisation():
 
 
 def branding_allowed(organisation) -> bool:
-    """Branding colours are sold with the plans whose pricing card lists « Personnalisation à
-    vos couleurs » (plans.Plan.features, editable by staff): the gate follows the pricing page."""
-    return bool(organisation is not None and organisation.branding_allowed)
+    """Branding colours are sold with the plans that have the "branding" capability (editable by
+    staff, listed on the pricing page from the same data)."""
+    return organisation is not None and plan_allows(organisation, "branding")
 
 
 def billing_settings():

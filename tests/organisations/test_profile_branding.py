@@ -94,7 +94,7 @@ def test_only_small_png_or_jpeg_logos_are_accepted(cast_a, data, name, message):
 
 
 def test_a_plan_without_branding_gets_a_clear_message_and_a_403_on_the_api(cast_a):
-    """The pricing page sells « Personnalisation à vos couleurs » with Professional only: the Starter trial keeps the default colour."""
+    """Branding is a capability of Professional and Enterprise (the pricing page lists it from the same data): the Starter trial keeps the default colour."""
     from config.errors import Forbidden
     from organisations.profile.services import organisation_branding_update
 
