@@ -627,7 +627,8 @@ def my_information(request):
         services.information_document_read(actor=request.user, bilan=bilan)
     consent = bilan.consents.filter(kind=Consent.Kind.PARTICIPATION, withdrawn_at__isnull=True).first() if bilan else None
     version = Consent._meta.get_field("information_document_version").default
-    return render(request, "bilans/my_information.html", {"bilan": bilan, "consent": consent, "version": version})
+    own = document_list(user=request.user, bilan=bilan).filter(doc_type="information", destroyed_at__isnull=True).first() if bilan else None
+    return render(request, "bilans/my_information.html", {"bilan": bilan, "consent": consent, "version": version, "own_document": own})
 
 
 @role_required(Role.BENEFICIARY)
