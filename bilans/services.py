@@ -913,7 +913,7 @@ def information_document_deliver(*, actor: User, bilan: Bilan, now: datetime | N
     if bilan.beneficiary.user_id:
         from organisations.services import notification_create
 
-        notification_create(recipient=bilan.beneficiary.user, kind="document", title="Document d'information à lire", url="/mon-bilan/#consentement")
+        notification_create(recipient=bilan.beneficiary.user, kind="document", title="Document d'information à lire", url="/mon-bilan/information/")
     return bilan
 
 
