@@ -920,8 +920,26 @@ def information_document_deliver(*, actor: User, bilan: Bilan, now: datetime | N
     if bilan.beneficiary.user_id:
         from organisations.services import notification_create
 
-        notification_create(recipient=bilan.beneficiary.user, kind="document", title="Document d'information à lire", url="/mon-bilan/#consentement")
+        notification_create(recipient=bilan.beneficiary.user, kind="document", title="Document d'information à lire", url="/mon-bilan/information/")
     return bilan
+
+
+@transaction.atomic
+def information_document_read(*, actor: User, bilan: Bilan, now: datetime | None = None) -> bool:
+    """CT-04: the beneficiary opened the information document in their own space (what a bilan is,
+    its phases, confidentiality, their rights): it counts as delivered, once. Returns True when
+    this opening recorded the delivery."""
+    from organisations.permissions import is_bilan_beneficiary
+
+    if not is_bilan_beneficiary(actor, bilan):
+        raise NotFound("Bilan introuvable.", code="bilan_not_found")
+    updated = Bilan.objects.filter(pk=bilan.pk, information_delivered_at__isnull=True).update(
+        information_delivered_at=clock.now(now), updated_at=timezone.now()
+    )
+    if updated:
+        bilan.refresh_from_db(fields=["information_delivered_at", "updated_at"])
+        audit_event_record(action="bilan.information_read_online", actor=actor, target=bilan, details={"bilan_id": str(bilan.pk)})
+    return bool(updated)
 
 
 @transaction.atomic

@@ -39,6 +39,7 @@ urlpatterns = [
     path("documents-du-bilan/<uuid:file_pk>/", views.bilan_file_download, name="bilan_file_download"),
     # beneficiary space
     path("mon-bilan/", views.my_bilan, name="my_bilan"),
+    path("mon-bilan/information/", views.my_information, name="my_information"),
     path("mon-bilan/consentement/", views.my_consent, name="my_consent"),
     path("mon-bilan/consentement/retirer/", views.my_consent_withdraw, name="my_consent_withdraw"),
     path("mon-bilan/seances/<uuid:session_pk>/emarger/", views.my_session_confirm, name="my_session_confirm"),

@@ -123,6 +123,8 @@ from django.shortcuts import get_object_or_404  # noqa: E402
 
 from bilans import forms as bforms  # noqa: E402
 from bilans import selectors, services  # noqa: E402
+from bilans.documents.selectors import document_list  # noqa: E402
+from bilans.next_actions import next_actions  # noqa: E402
 from bilans.models import ANNOUNCED_MIN_ACCOMPANIMENT_MINUTES, Bilan, BilanFile, Consent, Convention, Session, Task  # noqa: E402
 from organisations.accounts.context import client_ip  # noqa: E402
 from organisations.permissions import can_manage_bilan, can_view_sensitive_data, ensure_can_manage_bilan  # noqa: E402
@@ -570,16 +572,19 @@ def my_bilan(request):
     from django.utils import timezone
 
     context = {"bilan": bilan, "unread_messages": unread_count(request.user), "now": timezone.now(),
-               "appointments": appointment_list(user=request.user, upcoming_only=True)[:5]}
+               "appointments": appointment_list(user=request.user, upcoming_only=True)[:5],
+               "next_actions": next_actions(user=request.user)}
     if bilan is not None:
         context.update(
-            progress=selectors.bilan_progress(bilan),
+            # the beneficiary's view of the phases: no consultant's to-do (their next actions are above)
+            progress={key: value for key, value in selectors.bilan_progress(bilan).items() if key != "next_steps"},
             hours=selectors.bilan_hours(bilan),
             consent=bilan.consents.filter(withdrawn_at__isnull=True).first(),
             to_confirm=bilan.sessions.filter(attendance=Session.Attendance.ATTENDED, beneficiary_confirmed_at__isnull=True),
             tasks=bilan.tasks.filter(done_at__isnull=True),
             done_tasks=bilan.tasks.filter(done_at__isnull=False)[:10],
             documents=bilan.files.filter(shared_with_beneficiary_at__isnull=False, destroyed_at__isnull=True),
+            published_documents=document_list(user=request.user, bilan=bilan).filter(destroyed_at__isnull=True),
             conventions=bilan.conventions.exclude(status=Convention.Status.DRAFT),
             open_survey=bilan.surveys.filter(sent_at__isnull=False, answered_at__isnull=True).first(),
             objectives=bilan.objectives.all(),
@@ -597,15 +602,46 @@ def _mine(request) -> Bilan:
     return bilan
 
 
+# What the beneficiary reads when a shared service refuses (the services' messages address the consultant).
+BENEFICIARY_MESSAGES = {
+    "information_not_delivered": "Ouvrez d'abord le document d'information, puis donnez votre accord en bas de la page.",
+}
+
+
+def _run_for_beneficiary(request, fn, success: str):
+    try:
+        result = fn()
+    except ApplicationError as error:
+        messages.error(request, BENEFICIARY_MESSAGES.get(error.code, error.message))
+        return None
+    messages.success(request, success)
+    return result
+
+
+@role_required(Role.BENEFICIARY)
+def my_information(request):
+    """CT-04: the information document, in the beneficiary's space, with the consent form under it.
+    Opening it counts as its delivery."""
+    bilan = _my_bilan(request)
+    if bilan is not None:
+        services.information_document_read(actor=request.user, bilan=bilan)
+    consent = bilan.consents.filter(kind=Consent.Kind.PARTICIPATION, withdrawn_at__isnull=True).first() if bilan else None
+    version = Consent._meta.get_field("information_document_version").default
+    own = document_list(user=request.user, bilan=bilan).filter(doc_type="information", destroyed_at__isnull=True).first() if bilan else None
+    return render(request, "bilans/my_information.html", {"bilan": bilan, "consent": consent, "version": version, "own_document": own})
+
+
 @role_required(Role.BENEFICIARY)
 @require_POST
 def my_consent(request):
     bilan = _mine(request)
     if request.POST.get("accept") != "1":
-        messages.error(request, "Cochez la case pour confirmer votre consentement.")
-    else:
-        _run(request, lambda: services.consent_record(actor=request.user, bilan=bilan, method=Consent.Method.ONLINE), "Merci, votre consentement est enregistré.")
-    return redirect("/mon-bilan/#consentement")
+        messages.error(request, "Cochez la case pour confirmer que vous donnez votre accord.")
+        return redirect("/mon-bilan/information/#accord")
+    if _run_for_beneficiary(request, lambda: services.consent_record(actor=request.user, bilan=bilan, method=Consent.Method.ONLINE),
+                            "Merci, votre accord est enregistré. Votre consultant vous recontactera pour le premier entretien."):
+        return redirect("home")
+    return redirect("/mon-bilan/information/#accord")
 
 
 @role_required(Role.BENEFICIARY)

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from bilans.next_actions import current_bilan, next_actions
 from bilans.selectors import beneficiary_list
 from config.errors import ApplicationError
 from organisations.accounts.models import Role, User
@@ -25,7 +26,9 @@ admin_required = role_required(Role.ADMIN)
 def home(request):
     user = request.user
     if user.role == Role.BENEFICIARY:
-        return render(request, "organisations/home_beneficiary.html", {"file": getattr(user, "beneficiary_file", None)})
+        return render(request, "organisations/home_beneficiary.html", {
+            "file": getattr(user, "beneficiary_file", None), "bilan": current_bilan(user), "next_actions": next_actions(user=user),
+        })
     beneficiaries = beneficiary_list(user=user)
     context = {"beneficiary_count": beneficiaries.count(), "recent_beneficiaries": beneficiaries.order_by("-created_at")[:5]}
     if user.role == Role.ADMIN:

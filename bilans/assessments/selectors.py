@@ -125,7 +125,38 @@ def progress(assessment: Assessment) -> tuple[int, int]:
     return answered, len(items)
 
 
+def resume_page(assessment: Assessment) -> int:
+    """The page (from 1) where the beneficiary resumes a questionnaire: the first page with a
+    required question still unanswered; the last page when everything is answered."""
+    sections = assessment.instrument.definition.get("sections", [])
+    for number, section in enumerate(sections, start=1):
+        if any(scoring.is_required(item) and assessment.answers.get(item["id"]) in (None, "", []) for item in section.get("items", [])):
+            return number
+    return max(1, len(sections))
+
+
 # --- skills ----------------------------------------------------------------------------------------
+def skills_sequence(assessment: Assessment) -> list[dict]:
+    """The competences to rate, one screen each, in order: the chosen métiers' competences
+    (savoir-faire first), each once; with the rating saved so far."""
+    from ai.selectors import occupation_skills
+
+    ratings = assessment.answers.get("ratings", {})
+    sequence, seen = [], set()
+    for occupation in assessment.answers.get("occupations", []):
+        for skill, category in occupation_skills(occupation["code"]):
+            if skill.code_ogr in seen:
+                continue
+            seen.add(skill.code_ogr)
+            sequence.append({"skill": skill, "category": category, "occupation": occupation, "rating": ratings.get(str(skill.code_ogr), {})})
+    return sequence
+
+
+def skills_resume_position(sequence: list[dict]) -> int | None:
+    """The first competence not rated yet (from 1), or None when all are rated."""
+    return next((position for position, row in enumerate(sequence, start=1) if not row["rating"]), None)
+
+
 @dataclass(frozen=True)
 class MergedSkill:
     """One competence as career matching uses it, over every skills result of the bilan:

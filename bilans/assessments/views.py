@@ -161,8 +161,10 @@ def assessment_answer(request, pk):
     if definition["scoring"]["method"] == "skills":
         return _skills_answer(request, assessment)
     sections = _sections(definition)
+    # without a page asked for, resume where the beneficiary left: the first page not finished
+    page = request.POST.get("section") or request.GET.get("page") or selectors.resume_page(assessment)
     try:
-        index = max(0, min(len(sections) - 1, int(request.POST.get("section", request.GET.get("page", 1))) - 1))
+        index = max(0, min(len(sections) - 1, int(page) - 1))
     except ValueError:
         index = 0
     section = sections[index]
@@ -211,12 +213,29 @@ def assessment_answer(request, pk):
     return render(request, "assessments/answer.html", context, status=status)
 
 
-def _skills_answer(request, assessment):
-    from ai.selectors import occupation_skills
+SKILL_QUESTIONS = [  # (field, question asked on the one-competence screen, choices)
+    ("mastery", "Votre niveau de maîtrise", MASTERY),
+    ("frequency", "À quelle fréquence l'utilisez-vous ?", FREQUENCY),
+    ("context", "Où l'avez-vous acquise ?", CONTEXT),
+    ("appetite", "Aimez-vous l'exercer ?", APPETITE),
+    ("potential", "Pouvez-vous encore progresser ?", POTENTIAL),
+]
+SKILL_ACTIONS = ("next", "previous", "skip", "later")
 
+
+def _skills_url(assessment, *, position: int | None = None, step: str = "") -> str:
+    if step:
+        return f"/questionnaires/{assessment.pk}/?etape={step}"
+    return f"/questionnaires/{assessment.pk}/?competence={position}"
+
+
+def _skills_answer(request, assessment):
+    """The skills self-assessment, for a phone: the métiers first, then one competence per screen
+    (large radio buttons, saved at each step, plain form posts), then a review and the submission.
+    Without a step asked for, it resumes at the first competence not rated yet."""
     definition = assessment.instrument.definition
-    occupations = assessment.answers.get("occupations", [])
-    errors = None
+    error = None
+    posted: dict = {}
     if request.method == "POST":
         action = request.POST.get("action", "save")
         try:
@@ -224,15 +243,18 @@ def _skills_answer(request, assessment):
                 services.skills_occupation_add(
                     assessment=assessment, actor=request.user, code_rome=request.POST.get("code_rome", ""), current=bool(request.POST.get("current"))
                 )
-                return redirect("assessments:answer", pk=assessment.pk)
+                return redirect(_skills_url(assessment, step="metiers"))
             if action == "remove_occupation":
                 services.skills_occupation_remove(assessment=assessment, actor=request.user, code_rome=request.POST.get("code_rome", ""))
-                return redirect("assessments:answer", pk=assessment.pk)
+                return redirect(_skills_url(assessment, step="metiers"))
             ratings = {}
             for key in request.POST:
                 if key.startswith("mastery__"):
                     code = key.split("__", 1)[1]
                     ratings[code] = {name: request.POST.get(f"{name}__{code}", "") for name in definition["fields"]}
+            posted = ratings
+            if action in SKILL_ACTIONS:
+                return _skills_step(request, assessment, action, ratings)
             services.skills_ratings_save(assessment=assessment, actor=request.user, ratings=ratings)
             if action == "submit":
                 result = services.assessment_submit(assessment=assessment, actor=request.user)
@@ -240,35 +262,71 @@ def _skills_answer(request, assessment):
                 return redirect("assessments:result", pk=result.pk)
             messages.success(request, "Vos réponses sont enregistrées. Vous pourrez reprendre plus tard.")
             return redirect("assessments:answer", pk=assessment.pk)
-        except ApplicationError as error:
-            errors = error.message
+        except ApplicationError as exc:
+            error = "Évaluez au moins une compétence avant de terminer." if exc.code == "answers_missing" else exc.message
         assessment.refresh_from_db()
     else:
         services.assessment_page_served(assessment=assessment, actor=request.user)
-    ratings = assessment.answers.get("ratings", {})
-    groups, seen = [], set()
-    for occupation in occupations:
-        rows = []
-        for skill, category in occupation_skills(occupation["code"]):
-            if skill.code_ogr in seen:
-                continue
-            seen.add(skill.code_ogr)
-            rows.append({"skill": skill, "category": category, "rating": ratings.get(str(skill.code_ogr), {})})
-        groups.append({"occupation": occupation, "rows": rows})
+    sequence = selectors.skills_sequence(assessment)
     answered, total = selectors.progress(assessment)
-    fields = [
-        ("mastery", "Maîtrise", MASTERY),
-        ("frequency", "Fréquence", FREQUENCY),
-        ("context", "Acquise", CONTEXT),
-        ("appetite", "Appétence", APPETITE),
-        ("potential", "Potentiel", POTENTIAL),
+    context = {"assessment": assessment, "answered": answered, "total": total, "error": error, "sequence": sequence}
+    status = 400 if error else 200
+    step = request.GET.get("etape", "")
+    try:
+        position = int(request.POST.get("position") or request.GET.get("competence") or 0)
+    except ValueError:
+        position = 0
+    if not sequence or step == "metiers":
+        return render(request, "assessments/answer_skills.html", {**context, "step": "metiers", "groups": _skill_groups(sequence)}, status=status)
+    if step != "recapitulatif" and not 1 <= position <= len(sequence):
+        position = selectors.skills_resume_position(sequence) or 0
+    if step == "recapitulatif" or not position:
+        labels = dict(MASTERY)
+        rows = [{"position": i, **row, "mastery_label": labels.get(row["rating"].get("mastery"), "")} for i, row in enumerate(sequence, start=1)]
+        return render(request, "assessments/answer_skills.html", {**context, "step": "recapitulatif", "rows": rows}, status=status)
+    row = sequence[position - 1]
+    code = str(row["skill"].code_ogr)
+    values = {name: value for name, value in (posted.get(code) or row["rating"]).items() if value}
+    questions = [
+        {"name": name, "question": question, "choices": choices, "value": values.get(name, ""), "required": definition["fields"][name]["required"]}
+        for name, question, choices in SKILL_QUESTIONS
     ]
     return render(
         request,
         "assessments/answer_skills.html",
-        {"assessment": assessment, "groups": groups, "answered": answered, "total": total, "fields": fields, "error": errors},
-        status=400 if errors else 200,
+        {**context, "step": "competence", "row": row, "position": position, "code": code, "questions": questions, "is_last": position == len(sequence)},
+        status=status,
     )
+
+
+def _skill_groups(sequence: list[dict]) -> list[dict]:
+    groups: dict[str, dict] = {}
+    for row in sequence:
+        groups.setdefault(row["occupation"]["code"], {"occupation": row["occupation"], "count": 0})["count"] += 1
+    return list(groups.values())
+
+
+def _skills_step(request, assessment, action: str, ratings: dict):
+    """One competence screen posted: save it when a level of mastery is given, then move on."""
+    try:
+        position = int(request.POST.get("position", "0"))
+    except ValueError:
+        position = 0
+    chosen = {code: rating for code, rating in ratings.items() if rating.get("mastery")}
+    if action == "next" and not chosen:
+        raise InvalidInput("Choisissez votre niveau de maîtrise, ou passez cette compétence si vous ne savez pas.", code="rating_required")
+    if chosen and action != "skip":
+        services.skills_ratings_save(assessment=assessment, actor=request.user, ratings=chosen)
+    if action == "later":
+        messages.success(request, "Vos réponses sont enregistrées. Vous reprendrez à la première compétence non évaluée.")
+        return redirect("assessments:mine")
+    total = len(selectors.skills_sequence(assessment))
+    target = position - 1 if action == "previous" else position + 1
+    if target < 1:
+        return redirect(_skills_url(assessment, step="metiers"))
+    if target > total:
+        return redirect(_skills_url(assessment, step="recapitulatif"))
+    return redirect(_skills_url(assessment, position=target))
 
 
 # --- results ------------------------------------------------------------------------------------------

@@ -88,6 +88,8 @@ class Document(models.Model):
     change_ratio = models.FloatField(null=True, blank=True)
     validation_credits = models.PositiveIntegerField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # first time the beneficiary opened the published document in their space ("à lire" until then)
+    beneficiary_opened_at = models.DateTimeField("ouvert par le bénéficiaire le", null=True, blank=True)
     pdf = models.BinaryField(default=b"", blank=True)  # encrypted at rest (config.crypto)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     pdf_pages = models.PositiveIntegerField(null=True, blank=True)

@@ -370,6 +370,18 @@ def _record_delivery(document: Document) -> None:
 
 
 @transaction.atomic
+def document_mark_opened(*, actor, document: Document) -> bool:
+    """The beneficiary opened a published document of their bilan in their space: it leaves their
+    "à lire" list. Only the first opening is recorded; returns True when it was the first."""
+    if not can_sign_document(actor, document):  # the bilan's beneficiary, a published document
+        return False
+    updated = Document.objects.filter(pk=document.pk, beneficiary_opened_at__isnull=True).update(beneficiary_opened_at=timezone.now())
+    if updated:
+        audit_event_record(action="document.opened_by_beneficiary", actor=actor, target=document, details={"doc_type": document.doc_type})
+    return bool(updated)
+
+
+@transaction.atomic
 def document_publish_retry(*, actor, document: Document) -> Document:
     ensure_can_manage_documents(actor, document.bilan)
     if document.status != Document.Status.VALIDATED:

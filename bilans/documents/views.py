@@ -140,6 +140,7 @@ def document_detail(request, pk):
 
 def _beneficiary_detail(request, document, *, confirm_form=None, retention_form=None, status=200):
     """What a beneficiary sees: only a published document and its validated version."""
+    services.document_mark_opened(actor=request.user, document=document)
     spec = TYPES.get(document.doc_type)
     signature = selectors.signature_for(document, request.user)
     envelope = selectors.envelope_of(document)

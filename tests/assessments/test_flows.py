@@ -323,14 +323,17 @@ def test_skills_pages_pick_metiers_and_rate_competences(rome, cast_a, bilan_a):
     url = f"/questionnaires/{assessment.pk}/"
     first = me.get(url).content.decode()
     assert 'hx-get="/metiers/suggestions/?mode=choix&amp;field=code_rome"' in first
-    assert me.post(url, {"action": "add_occupation", "code_rome": "D1102", "current": "1"}).status_code == 302
-    page = me.get(url).content.decode()
+    added = me.post(url, {"action": "add_occupation", "code_rome": "D1102", "current": "1"})
+    assert added.status_code == 302 and added["Location"] == f"{url}?etape=metiers"
+    page = me.get(added["Location"]).content.decode()
     assert "Boulanger / Boulangère" in page and "Métier actuel" in page
     with in_schema(cast_a):
         from ai.selectors import occupation_skills
 
         codes = [skill.code_ogr for skill, _ in occupation_skills("D1102")]
-    assert f'<label for="mastery-{codes[0]}">Maîtrise</label>' in page
+    first_skill = me.get(url).content.decode()  # one competence per screen, large radio buttons
+    assert f"Compétence 1 sur {len(codes)}" in first_skill
+    assert f'<input type="radio" name="mastery__{codes[0]}" value="advanced">' in first_skill
     saved = me.post(url, {"action": "save", f"mastery__{codes[0]}": "advanced", f"appetite__{codes[0]}": "likes", f"mastery__{codes[1]}": ""})
     assert saved.status_code == 302
     assert '<progress value="1" max="%d"' % len(codes) in me.get(url).content.decode()

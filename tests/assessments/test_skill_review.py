@@ -66,7 +66,7 @@ def test_consultant_adjusts_the_five_dimensions_and_both_views_are_shown(rome, c
     assert "<select" not in mine
     for label in ("Expert", "Intermédiaire", "Souvent", "Rarement", "Au travail", "En formation", "J&#x27;aime", "Je n&#x27;aime pas", "Fort", "Vu en entretien"):
         assert label in mine, label
-    assert "Comme le bénéficiaire" in mine  # second competence: only mastery adjusted
+    assert "Comme vous" in mine and "bénéficiaire" not in mine  # second competence: only mastery adjusted; worded for the beneficiary
 
 
 def test_beneficiary_cannot_post_the_review_and_invalid_values_save_nothing(rome, cast_a, bilan_a):

@@ -60,7 +60,8 @@ def test_beneficiary_space_progress_consent_tasks_and_emargement(in_a, bilan):
     client = in_a.client(in_a.beneficiary_user)
     html = client.get("/mon-bilan/").content.decode()
     assert "Où en êtes-vous ?" in html and "Avancement de votre bilan" in html and "Lister vos réussites" in html
-    assert "Donner mon consentement" in html
+    assert 'href="/mon-bilan/information/"' in html  # the consent is given under the information document
+    assert "Donner mon accord" in client.get("/mon-bilan/information/").content.decode()
     assert client.post("/mon-bilan/consentement/", {}).status_code == 302  # unchecked box: refused
     client.post("/mon-bilan/consentement/", {"accept": "1"})
     with tenant_context(in_a.organisation):
@@ -70,7 +71,8 @@ def test_beneficiary_space_progress_consent_tasks_and_emargement(in_a, bilan):
         session_record_attendance(actor=in_a.consultant, session=s, attendance="attended")
     client.post(f"/mon-bilan/taches/{task.pk}/terminer/", {"time_spent_minutes": "45"})
     html = client.get("/mon-bilan/").content.decode()
-    assert "Je confirme ma présence" in html and "Rien à faire pour l'instant" in html
+    assert "Je confirme ma présence" in html and "Votre consultant ne vous a pas demandé de travail personnel" in html
+    assert "Confirmez votre présence à la séance du" in html  # first of the "À faire" list
     with tenant_context(in_a.organisation):
         task.refresh_from_db()
         assert task.time_spent_minutes == 45 and task.done_at
@@ -192,7 +194,7 @@ def test_beneficiary_withdraws_consent_and_a_missed_session_invites_to_book(in_a
     information_document_deliver(actor=in_a.consultant, bilan=bilan)
     client = in_a.client(in_a.beneficiary_user)
     client.post("/mon-bilan/consentement/", {"accept": "1"})
-    assert "Retirer mon consentement" in client.get("/mon-bilan/").content.decode()
+    assert "Retirer mon accord" in client.get("/mon-bilan/").content.decode()
     client.post("/mon-bilan/consentement/retirer/")
     with tenant_context(in_a.organisation):
         assert Consent.objects.get(bilan=bilan).withdrawn_at is not None
