@@ -55,7 +55,6 @@ def test_pack_ordered_by_transfer_is_paid_and_credited(live_server, people, org_
     admin, admin_secret, staff, staff_secret = people
     port = live_server.url.rsplit(":", 1)[1]
     org_base = f"http://{org_a.slug}.localhost:{port}"
-    before = account_get(org_a, "wallet").balance
 
     with chromium_page() as page:
         _log_in(page, org_base, admin.email, admin_secret)
@@ -81,6 +80,8 @@ def test_pack_ordered_by_transfer_is_paid_and_credited(live_server, people, org_
     # (the ORM is used outside the browser block: Playwright's sync API runs an event loop)
     order = Order.objects.get(organisation=org_a, reference=reference)
     assert order.status == "pending" and order.credits == 250 and order_url.endswith(f"/credits/commandes/{order.pk}/")
+    # Measured once the organisation's space has been used (its trial grant, if any, is in).
+    before = account_get(org_a, "wallet").balance
 
     with chromium_page() as console:
         _log_in(console, f"http://localhost:{port}", staff.email, staff_secret)
